@@ -1,0 +1,167 @@
+// One configuration for every service and the CLI: defaults < YAML file < TLD_* environment.
+// The zod schema is the single source of truth: it validates, types, and documents (`tld config --help`).
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import YAML from "yaml";
+import { z } from "zod";
+
+/** The repository (or installed package) root: the parent of lib/ once compiled to dist/lib. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+const hostPort = (host: string, port: number) => ({
+  host: z.string().default(host).describe("address to listen on (loopback unless you mean it)"),
+  port: z.number().int().min(0).max(65535).default(port).describe("TCP port"),
+});
+
+export const configSchema = z
+  .object({
+    home: z.string().default(PACKAGE_ROOT).describe("manager home holding etc/ and ruleset/ (TLD_HOME)"),
+    stateDir: z.string().default("").describe("runtime state, logs and caches; default <home>/.tld"),
+    logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+    kafka: z
+      .object({
+        brokers: z.array(z.string().min(1)).min(1).default(["127.0.0.1:9092"]).describe("bootstrap brokers"),
+        clientId: z.string().default("tld"),
+        partitions: z.number().int().min(1).default(6).describe("partitions for topics created at startup"),
+        replicationFactor: z.number().int().min(1).default(1),
+        consumerGroupPrefix: z.string().default("tld"),
+        consumeConcurrency: z
+          .number()
+          .int()
+          .min(1)
+          .default(3)
+          .describe("partitions a stage works on at once: overlaps one partition's round trip with another's CPU work"),
+      })
+      .strict()
+      .prefault({}),
+    registry: z
+      .object({
+        url: z.string().url().default("http://127.0.0.1:8081/apis/ccompat/v7").describe("Confluent-compatible API"),
+      })
+      .strict()
+      .prefault({}),
+    redis: z.object({ url: z.string().default("redis://127.0.0.1:6379") }).strict().prefault({}),
+    postgres: z
+      .object({ url: z.string().default("postgres://postgres@127.0.0.1:5432/tld") })
+      .strict()
+      .prefault({}),
+    collector: z
+      .object({
+        ...hostPort("127.0.0.1", 1514),
+        agentKey: z
+          .string()
+          .min(16)
+          .optional()
+          .describe("static agent key accepted until enrollment lands (TLD_COLLECTOR_AGENT_KEY)"),
+        bodyLimitBytes: z.number().int().min(1024).default(5 * 1024 * 1024),
+        maxLinesPerBatch: z.number().int().min(1).default(10_000),
+        maxLineBytes: z.number().int().min(64).default(64 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    decoder: z.object(hostPort("127.0.0.1", 9611)).strict().prefault({}),
+    matcher: z.object(hostPort("127.0.0.1", 9612)).strict().prefault({}),
+    responder: z.object(hostPort("127.0.0.1", 9613)).strict().prefault({}),
+    dashboard: z.object(hostPort("127.0.0.1", 5601)).strict().prefault({}),
+  })
+  .strict();
+
+export type TldConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Environment variables that map onto config keys. Arrays are comma-separated, numbers parsed.
+ * Kept explicit (not derived from names) so a typo in an env var name is not silently a new key.
+ */
+export const ENV_KEYS: Record<string, string> = {
+  TLD_HOME: "home",
+  TLD_STATE_DIR: "stateDir",
+  TLD_LOG_LEVEL: "logLevel",
+  TLD_KAFKA_BROKERS: "kafka.brokers",
+  TLD_KAFKA_PARTITIONS: "kafka.partitions",
+  TLD_KAFKA_REPLICATION_FACTOR: "kafka.replicationFactor",
+  TLD_KAFKA_GROUP_PREFIX: "kafka.consumerGroupPrefix",
+  TLD_KAFKA_CONSUME_CONCURRENCY: "kafka.consumeConcurrency",
+  TLD_REGISTRY_URL: "registry.url",
+  TLD_REDIS_URL: "redis.url",
+  TLD_POSTGRES_URL: "postgres.url",
+  TLD_COLLECTOR_HOST: "collector.host",
+  TLD_COLLECTOR_PORT: "collector.port",
+  TLD_COLLECTOR_AGENT_KEY: "collector.agentKey",
+  TLD_DECODER_PORT: "decoder.port",
+  TLD_MATCHER_PORT: "matcher.port",
+  TLD_RESPONDER_PORT: "responder.port",
+  TLD_DASHBOARD_HOST: "dashboard.host",
+  TLD_DASHBOARD_PORT: "dashboard.port",
+};
+
+const ARRAY_KEYS = new Set(["kafka.brokers"]);
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split(".");
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== "object" || next === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]] = value;
+}
+
+function envValue(key: string, raw: string): unknown {
+  if (ARRAY_KEYS.has(key)) return raw.split(",").map((s) => s.trim()).filter(Boolean);
+  if (/^-?\d+$/.test(raw) && !/(url|key|host|home|dir)$/i.test(key)) return Number(raw);
+  return raw;
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** YAML file; default $TLD_CONFIG, else <home>/etc/tld.yaml when it exists. */
+  file?: string;
+  overrides?: Record<string, unknown>;
+}
+
+/** Reads and validates the configuration; throws ConfigError naming every bad key at once. */
+export function loadConfig(options: LoadConfigOptions = {}): TldConfig {
+  const env = options.env ?? process.env;
+  const home = env.TLD_HOME ?? PACKAGE_ROOT;
+  const file = options.file ?? env.TLD_CONFIG ?? path.join(home, "etc", "tld.yaml");
+  let raw: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    try {
+      const parsed: unknown = YAML.parse(readFileSync(file, "utf8")) ?? {};
+      if (typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("top level must be a mapping");
+      raw = parsed as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError([`${file}: ${(err as Error).message}`]);
+    }
+  } else if (options.file ?? env.TLD_CONFIG) {
+    throw new ConfigError([`config file ${file} does not exist`]);
+  }
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") setPath(raw, key, envValue(key, value));
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) setPath(raw, key, value);
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const envByKey = Object.fromEntries(Object.entries(ENV_KEYS).map(([e, k]) => [k, e]));
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const key = [...issue.path, ...("keys" in issue ? issue.keys : [])].join(".") || "(top level)";
+        const via = envByKey[key] ? ` (${envByKey[key]})` : "";
+        return `${key}${via}: ${issue.message}`;
+      }),
+    );
+  }
+  const config = result.data;
+  if (!config.stateDir) config.stateDir = path.join(config.home, ".tld");
+  return config;
+}

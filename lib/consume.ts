@@ -1,0 +1,107 @@
+// The at-least-once consume loop every stage runs: decode a batch, process it, publish what it produced,
+// and only after the broker acknowledged all of that mark the input offsets as done. A message that cannot
+// be decoded or processed goes whole to tld.dlq and the loop goes on.
+import type { Consumer, KafkaMessage } from "kafkajs";
+import type { Logger } from "./logger.js";
+import type { OutRecord, Publisher } from "./kafka.js";
+import type { TopicSerde } from "./serde.js";
+import type { DeadLetter } from "./records.js";
+import { TOPICS } from "./topics.js";
+
+export interface InputMeta {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+}
+
+/** Turns one input into the records it produces. Throwing sends the input to the DLQ. */
+export type StageHandler<In> = (input: In, meta: InputMeta) => OutRecord[] | Promise<OutRecord[]>;
+
+export interface StageMetrics {
+  consumed(n: number): void;
+  produced(n: number): void;
+  deadLettered(n: number): void;
+}
+
+export interface ConsumeOptions<In> {
+  stage: string;
+  consumer: Consumer;
+  publisher: Publisher;
+  input: TopicSerde<In>;
+  dlq: TopicSerde<DeadLetter>;
+  handle: StageHandler<In>;
+  log: Logger;
+  metrics?: StageMetrics;
+  /** Inputs published per round trip to the broker; offsets advance after each chunk is acknowledged. */
+  chunkSize?: number;
+  partitionsConsumedConcurrently?: number;
+  fromBeginning?: boolean;
+}
+
+export function deadLetter(stage: string, meta: InputMeta, value: Buffer | null, err: unknown): DeadLetter {
+  return {
+    sourceTopic: meta.topic,
+    sourcePartition: meta.partition,
+    sourceOffset: meta.offset,
+    key: meta.key,
+    value,
+    error: err instanceof Error ? err.message : String(err),
+    stage,
+    failedAt: Date.now(),
+  };
+}
+
+/** Processes one chunk of messages; returns what to publish (outputs and dead letters) without publishing it. */
+export async function processChunk<In>(
+  options: Pick<ConsumeOptions<In>, "stage" | "input" | "dlq" | "handle" | "log">,
+  topic: string,
+  partition: number,
+  messages: KafkaMessage[],
+): Promise<{ out: OutRecord[]; dead: number }> {
+  const out: OutRecord[] = [];
+  let dead = 0;
+  for (const message of messages) {
+    const meta: InputMeta = { topic, partition, offset: message.offset, key: message.key };
+    try {
+      const input = await options.input.decode(message.value);
+      const produced = await options.handle(input, meta);
+      for (const record of produced) out.push(record);
+    } catch (err) {
+      dead++;
+      options.log.warn({ err, topic, partition, offset: message.offset }, "message sent to the dead-letter topic");
+      out.push({
+        topic: TOPICS.dlq,
+        key: message.key,
+        value: options.dlq.encode(deadLetter(options.stage, meta, message.value, err)),
+      });
+    }
+  }
+  return { out, dead };
+}
+
+export async function consumeAtLeastOnce<In>(options: ConsumeOptions<In>): Promise<void> {
+  const { consumer, publisher, log } = options;
+  const chunkSize = options.chunkSize ?? 2_000;
+  await consumer.subscribe({ topic: options.input.topic, fromBeginning: options.fromBeginning ?? true });
+  await consumer.run({
+    autoCommit: true, // commits only offsets we resolved, i.e. after the outputs were acknowledged
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+      for (let start = 0; start < batch.messages.length; start += chunkSize) {
+        if (!isRunning() || isStale()) return;
+        const chunk = batch.messages.slice(start, start + chunkSize);
+        const { out, dead } = await processChunk(options, batch.topic, batch.partition, chunk);
+        await publisher.publish(out);
+        resolveOffset(chunk[chunk.length - 1].offset);
+        options.metrics?.consumed(chunk.length);
+        options.metrics?.produced(out.length - dead);
+        if (dead > 0) options.metrics?.deadLettered(dead);
+        await commitOffsetsIfNecessary();
+        await heartbeat();
+      }
+      log.debug({ topic: batch.topic, partition: batch.partition, n: batch.messages.length }, "batch done");
+    },
+  });
+}

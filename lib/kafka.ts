@@ -1,0 +1,106 @@
+// The only module that touches kafkajs (in maintenance mode): the rest of the code sees this small
+// interface, so the client can be swapped without touching a stage.
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Consumer, type Producer, type LogEntry } from "kafkajs";
+import type { TldConfig } from "./config.js";
+import type { Logger } from "./logger.js";
+import { TOPICS } from "./topics.js";
+
+export interface OutRecord {
+  topic: string;
+  key: string | Buffer | null;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+const KAFKA_TO_PINO: Record<number, "error" | "warn" | "info" | "debug"> = {
+  [KafkaLogLevel.ERROR]: "error",
+  [KafkaLogLevel.WARN]: "warn",
+  [KafkaLogLevel.INFO]: "info",
+  [KafkaLogLevel.DEBUG]: "debug",
+};
+
+export function createKafka(config: TldConfig, log: Logger, clientId = config.kafka.clientId): Kafka {
+  const kafkaLog = log.child({ component: "kafkajs" });
+  return new Kafka({
+    clientId,
+    brokers: config.kafka.brokers,
+    logLevel: KafkaLogLevel.WARN,
+    // Retries forever with capped backoff: a broker that goes away must stall the stage, not kill it.
+    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...extra } = entry.log;
+      kafkaLog[KAFKA_TO_PINO[entry.level] ?? "info"]({ namespace: entry.namespace, ...extra }, message);
+    },
+  });
+}
+
+/** An idempotent producer; `publish` resolves only once every record is acknowledged by all in-sync replicas. */
+export class Publisher {
+  private readonly producer: Producer;
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1, // kafkajs's idempotent producer is only safe with one request in flight
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 5 },
+    });
+  }
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+  async publish(records: OutRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const byTopic = new Map<string, { key: string | Buffer | null; value: Buffer; headers?: Record<string, string> }[]>();
+    for (const r of records) {
+      let list = byTopic.get(r.topic);
+      if (!list) byTopic.set(r.topic, (list = []));
+      list.push({ key: r.key, value: r.value, headers: r.headers });
+    }
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+    });
+  }
+}
+
+export function createConsumer(kafka: Kafka, config: TldConfig, group: string): Consumer {
+  return kafka.consumer({
+    groupId: `${config.kafka.consumerGroupPrefix}.${group}`,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 50, // latency matters more than fetch efficiency: a block must land within a second
+    minBytes: 1,
+    maxBytes: 16 * 1024 * 1024,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
+  });
+}
+
+/** Creates the pipeline's topics when missing; an existing topic is left as it is. */
+export async function ensureTopics(kafka: Kafka, config: TldConfig): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = Object.values(TOPICS).filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: config.kafka.partitions,
+          replicationFactor: config.kafka.replicationFactor,
+          configEntries: topic === TOPICS.dlq ? [{ name: "retention.ms", value: String(30 * 24 * 3600 * 1000) }] : [],
+        })),
+      });
+    }
+    return missing;
+  } finally {
+    await admin.disconnect();
+  }
+}

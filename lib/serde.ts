@@ -1,0 +1,108 @@
+// Avro values in the Confluent wire format: byte 0, a 4-byte big-endian schema id, then the Avro body.
+// The registry is spoken to through @confluentinc/schemaregistry (registration, compatibility, lookups by id).
+// The per-message framing is done here on cached avsc types: the library's AvroSerializer re-validates and
+// re-stringifies the schema for every message, which costs more than the decoding itself on the hot path
+// (see bench/serde.ts). test/serde-interop.test.ts proves the library's own deserializer reads our bytes.
+import avro from "avsc";
+import { SchemaRegistryClient } from "@confluentinc/schemaregistry/dist/schemaregistry-client.js";
+import { avroType, schemaText } from "./schemas.js";
+import { subjectOf, TOPIC_SCHEMAS, type TopicName } from "./topics.js";
+
+export const MAGIC_BYTE = 0;
+const HEADER_BYTES = 5;
+
+export class SerdeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SerdeError";
+  }
+}
+
+export function createRegistryClient(url: string): SchemaRegistryClient {
+  return new SchemaRegistryClient({ baseURLs: [url], cacheCapacity: 1000 });
+}
+
+/** Frames an Avro body with the wire-format header. */
+export function frame(schemaId: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+  out[0] = MAGIC_BYTE;
+  out.writeUInt32BE(schemaId, 1);
+  body.copy(out, HEADER_BYTES);
+  return out;
+}
+
+/** Reads the schema id of a framed value; throws SerdeError when it is not in the wire format. */
+export function schemaIdOf(buf: Buffer | null): number {
+  if (!buf || buf.length < HEADER_BYTES) throw new SerdeError(`value too short for the wire format (${buf?.length ?? 0} bytes)`);
+  if (buf[0] !== MAGIC_BYTE) throw new SerdeError(`unknown magic byte ${buf[0]}`);
+  return buf.readUInt32BE(1);
+}
+
+interface Writer {
+  id: number;
+  type: avro.Type;
+}
+
+/** Serializes and deserializes the values of one topic against the registry. */
+export class TopicSerde<T> {
+  private writer?: Writer;
+  private readonly reader: avro.Type;
+  private readonly resolvers = new Map<number, avro.Resolver | avro.Type>();
+
+  constructor(
+    private readonly client: SchemaRegistryClient,
+    readonly topic: TopicName,
+    /** Subject to resolve writer schemas under; the topic-name strategy's `<topic>-value` unless told. */
+    readonly subject: string = subjectOf(topic),
+  ) {
+    this.reader = avroType(TOPIC_SCHEMAS[topic]);
+  }
+
+  /** Looks up the id of our schema under the topic's subject (registered by bootstrap, never auto-registered). */
+  async init(): Promise<this> {
+    if (!this.writer) {
+      const id = await this.client.getId(this.subject, { schemaType: "AVRO", schema: schemaText(TOPIC_SCHEMAS[this.topic]) });
+      this.writer = { id, type: this.reader };
+      this.resolvers.set(id, this.reader);
+    }
+    return this;
+  }
+
+  get schemaId(): number {
+    if (!this.writer) throw new Error(`serde for ${this.topic} used before init()`);
+    return this.writer.id;
+  }
+
+  encode(value: T): Buffer {
+    if (!this.writer) throw new Error(`serde for ${this.topic} used before init()`);
+    return frame(this.writer.id, this.writer.type.toBuffer(value));
+  }
+
+  /** Decodes a value written with any registered version of the subject, into our (reader) schema. */
+  async decode(buf: Buffer | null): Promise<T> {
+    const id = schemaIdOf(buf);
+    const resolver = this.resolvers.get(id) ?? (await this.resolverFor(id));
+    try {
+      return this.reader.fromBuffer((buf as Buffer).subarray(HEADER_BYTES), resolver === this.reader ? undefined : (resolver as avro.Resolver)) as T;
+    } catch (err) {
+      throw new SerdeError(`cannot decode ${this.topic} value with schema id ${id}: ${(err as Error).message}`);
+    }
+  }
+
+  private async resolverFor(id: number): Promise<avro.Resolver> {
+    let info;
+    try {
+      info = await this.client.getBySubjectAndId(this.subject, id);
+    } catch (err) {
+      throw new SerdeError(`schema id ${id} is unknown to the registry for ${this.subject}: ${(err as Error).message}`);
+    }
+    let resolver: avro.Resolver;
+    try {
+      resolver = this.reader.createResolver(avro.Type.forSchema(JSON.parse(info.schema) as avro.Schema));
+    } catch (err) {
+      throw new SerdeError(`schema id ${id} cannot be read as ${TOPIC_SCHEMAS[this.topic]}: ${(err as Error).message}`);
+    }
+    this.resolvers.set(id, resolver);
+    return resolver;
+  }
+}

@@ -1,0 +1,106 @@
+// What every service process shares: config, logger, metrics, the HTTP port with /healthz, /readyz and
+// /metrics, and a graceful shutdown on SIGTERM/SIGINT that closes what was opened, in reverse order.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import client from "prom-client";
+import { loadConfig, type TldConfig } from "./config.js";
+import { createLogger, type Logger } from "./logger.js";
+import type { StageMetrics } from "./consume.js";
+
+export interface ServiceContext {
+  name: string;
+  config: TldConfig;
+  log: Logger;
+  metrics: client.Registry;
+  http: FastifyInstance;
+  /** Marks the service ready (or not) for /readyz. */
+  setReady(ready: boolean, reason?: string): void;
+  /** Registers a closer; closers run in reverse order of registration on shutdown. */
+  onShutdown(name: string, close: () => Promise<unknown> | unknown): void;
+}
+
+const SHUTDOWN_GRACE_MS = 15_000;
+
+export function createService(name: string, options: { bodyLimit?: (config: TldConfig) => number } = {}): ServiceContext {
+  const config = loadConfig();
+  const log = createLogger(name, config.logLevel);
+  const metrics = new client.Registry();
+  metrics.setDefaultLabels({ service: name });
+  client.collectDefaultMetrics({ register: metrics });
+  const http: FastifyInstance = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast only widens fastify's inferred logger type parameter.
+    loggerInstance: log.child({ component: "http" }) as FastifyBaseLogger, bodyLimit: options.bodyLimit?.(config) ?? 1024 * 1024, disableRequestLogging: true });
+  let ready = false;
+  let notReadyReason = "starting";
+  http.get("/healthz", async () => ({ status: "ok", service: name }));
+  http.get("/readyz", async (_req, reply) => {
+    if (!ready) return reply.code(503).send({ status: "not ready", service: name, reason: notReadyReason });
+    return { status: "ready", service: name };
+  });
+  http.get("/metrics", async (_req, reply) => {
+    reply.header("content-type", metrics.contentType);
+    return metrics.metrics();
+  });
+
+  const closers: { name: string; close: () => Promise<unknown> | unknown }[] = [];
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    ready = false;
+    notReadyReason = "stopping";
+    log.info({ signal }, "shutting down");
+    const timer = setTimeout(() => {
+      log.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    timer.unref();
+    for (const closer of closers.reverse()) {
+      try {
+        await closer.close();
+      } catch (err) {
+        log.warn({ err, part: closer.name }, "error while closing");
+      }
+    }
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.on("unhandledRejection", (err) => {
+    log.fatal({ err }, "unhandled rejection");
+    void shutdown("unhandledRejection");
+  });
+
+  return {
+    name,
+    config,
+    log,
+    metrics,
+    http,
+    setReady(value, reason) {
+      ready = value;
+      notReadyReason = reason ?? (value ? "" : "not ready");
+    },
+    onShutdown(partName, close) {
+      closers.push({ name: partName, close });
+    },
+  };
+}
+
+/** Listens on the service's configured address (loopback by default). */
+export async function listen(ctx: ServiceContext, host: string, port: number): Promise<void> {
+  await ctx.http.listen({ host, port });
+  ctx.onShutdown("http", () => ctx.http.close());
+  ctx.log.info({ host, port }, "listening");
+}
+
+export function stageMetrics(registry: client.Registry, stage: string): StageMetrics {
+  const consumed = new client.Counter({ name: "tld_stage_consumed_total", help: "Messages consumed by the stage", registers: [registry], labelNames: ["stage"] });
+  const produced = new client.Counter({ name: "tld_stage_produced_total", help: "Records produced by the stage", registers: [registry], labelNames: ["stage"] });
+  const dead = new client.Counter({ name: "tld_stage_dead_lettered_total", help: "Messages sent to tld.dlq", registers: [registry], labelNames: ["stage"] });
+  return {
+    consumed: (n) => consumed.inc({ stage }, n),
+    produced: (n) => produced.inc({ stage }, n),
+    deadLettered: (n) => dead.inc({ stage }, n),
+  };
+}

@@ -1,0 +1,74 @@
+// Wiring for a stage that consumes one topic: service context, registry serdes, producer, consumer and the
+// at-least-once loop. A stage's main.ts passes its name, input topic and pure handler; nothing else.
+import { consumeAtLeastOnce, type StageHandler } from "./consume.js";
+import { createConsumer, createKafka, Publisher } from "./kafka.js";
+import type { DeadLetter } from "./records.js";
+import { createRegistryClient, TopicSerde } from "./serde.js";
+import { createService, listen, stageMetrics, type ServiceContext } from "./service.js";
+import { TOPICS, type TopicName } from "./topics.js";
+
+export interface StageDefinition<In> {
+  name: "decoder" | "matcher" | "responder" | "dashboard";
+  input: TopicName;
+  /** Topics whose serdes the handler needs, resolved before the first message. */
+  outputs: TopicName[];
+  makeHandler(ctx: ServiceContext, serdes: SerdeSet): StageHandler<In> | Promise<StageHandler<In>>;
+  chunkSize?: number;
+}
+
+export type SerdeSet = Map<TopicName, TopicSerde<unknown>>;
+
+export async function runStage<In>(definition: StageDefinition<In>): Promise<ServiceContext> {
+  const ctx = createService(definition.name);
+  const { config, log } = ctx;
+  const address = config[definition.name];
+  await listen(ctx, address.host, address.port);
+
+  const registry = createRegistryClient(config.registry.url);
+  const serdes: SerdeSet = new Map();
+  for (const topic of new Set<TopicName>([definition.input, TOPICS.dlq, ...definition.outputs])) {
+    serdes.set(topic, await retry(() => new TopicSerde(registry, topic).init(), log, `schema for ${topic}`));
+  }
+  const kafka = createKafka(config, log, `tld-${definition.name}`);
+  const publisher = new Publisher(kafka);
+  await publisher.connect();
+  ctx.onShutdown("producer", () => publisher.disconnect());
+  const consumer = createConsumer(kafka, config, definition.name);
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    ctx.setReady(true);
+    log.info({ assignment: e.payload.memberAssignment }, "joined consumer group");
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    ctx.setReady(false, "consumer crashed; restarting");
+    log.error({ err: e.payload.error, restart: e.payload.restart }, "consumer crashed");
+  });
+  await consumer.connect();
+  ctx.onShutdown("consumer", () => consumer.disconnect());
+  await consumeAtLeastOnce({
+    stage: definition.name,
+    consumer,
+    publisher,
+    input: serdes.get(definition.input) as TopicSerde<In>,
+    dlq: serdes.get(TOPICS.dlq) as TopicSerde<DeadLetter>,
+    handle: await definition.makeHandler(ctx, serdes),
+    log,
+    metrics: stageMetrics(ctx.metrics, definition.name),
+    chunkSize: definition.chunkSize,
+    partitionsConsumedConcurrently: config.kafka.consumeConcurrency,
+  });
+  log.info({ input: definition.input }, "stage running");
+  return ctx;
+}
+
+/** Retries a startup step until it succeeds: a registry that is still starting should delay us, not kill us. */
+export async function retry<T>(step: () => Promise<T>, log: ServiceContext["log"], what: string): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      const delay = Math.min(5_000, 200 * 2 ** Math.min(attempt, 5));
+      log.warn({ err, attempt, delay }, `waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// Where integration tests find the real Kafka, registry, Redis and PostgreSQL, in this order:
+//   1. TLD_* environment variables (TLD_KAFKA_BROKERS, TLD_REGISTRY_URL, ...) when set: used as they are;
+//   2. testcontainers, when a Docker engine answers (see containers.ts);
+//   3. the local stack, started with `tld up` (Kafka and Apicurio from Maven Central, no Docker).
+// scripts/run-tests.js calls prepareStack() once before the test files run and exports what it found.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import path from "node:path";
+import { PACKAGE_ROOT } from "../../lib/config.js";
+
+const run = promisify(execFile);
+
+export interface PreparedStack {
+  source: "environment" | "testcontainers" | "local";
+  env: Record<string, string>;
+  /** Stops what prepareStack started (nothing for an environment-provided stack). */
+  stop(): Promise<void>;
+}
+
+export const TLD_BIN = path.join(PACKAGE_ROOT, "bin", "tld.js");
+
+export async function dockerAnswers(): Promise<boolean> {
+  try {
+    await run("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: 5_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function prepareStack(log: (line: string) => void): Promise<PreparedStack> {
+  if (process.env.TLD_KAFKA_BROKERS) {
+    log(`integration tests use the services named by TLD_* (Kafka ${process.env.TLD_KAFKA_BROKERS})`);
+    return { source: "environment", env: {}, stop: async () => {} };
+  }
+  if (await dockerAnswers()) {
+    log("a Docker engine answers: starting the test stack with testcontainers");
+    const { startContainers } = await import("./containers.js");
+    return startContainers();
+  }
+  log("no TLD_* services and no Docker engine: using the local stack (`tld up`)");
+  const status = await run(process.execPath, [TLD_BIN, "status", "--json"]).then(
+    (r) => JSON.parse(r.stdout) as { healthy: boolean },
+    () => ({ healthy: false }),
+  );
+  if (status.healthy) {
+    log("local stack already running: using it and leaving it running");
+    return { source: "local", env: {}, stop: async () => {} };
+  }
+  const up = await run(process.execPath, [TLD_BIN, "up"], { maxBuffer: 16 * 1024 * 1024 });
+  log(up.stdout.trim());
+  return {
+    source: "local",
+    env: {},
+    stop: async () => {
+      await run(process.execPath, [TLD_BIN, "down"]);
+    },
+  };
+}

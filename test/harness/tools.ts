@@ -1,0 +1,81 @@
+// Small tools the integration tests share: run the CLI, read a topic with a real Kafka client, wait.
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { loadConfig } from "../../lib/config.js";
+import { TLD_BIN } from "./stack.js";
+
+const run = promisify(execFile);
+
+export const config = () => loadConfig();
+
+export async function tld(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, [TLD_BIN, ...args], { maxBuffer: 64 * 1024 * 1024 });
+}
+
+export function tempFile(name: string, content: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "tld-test-"));
+  const file = path.join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+/** A run tag unique to this test run, used in IPs or ids so a test only counts what it sent. */
+export function runTag(): number {
+  return Math.floor(Math.random() * 250) + 1;
+}
+
+export interface KcatRecord {
+  key: string;
+  value: Buffer;
+  partition: number;
+  offset: number;
+}
+
+/**
+ * Reads a whole topic from the beginning with kcat (Debian's package), the way an outside consumer would.
+ * Values are read raw, so the wire format can be checked byte by byte.
+ */
+export function readTopicWithKcat(topic: string): KcatRecord[] {
+  const brokers = config().kafka.brokers.join(",");
+  // Each record: key, partition, offset, value length, then the raw value bytes; parsed from a binary stream.
+  const result = spawnSync("kcat", ["-C", "-b", brokers, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%k\t%p\t%o\t%S\t%s\n"], { maxBuffer: 1024 * 1024 * 1024 });
+  if (result.error) throw new Error(`kcat is needed for this test (apt-get install kcat): ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`kcat failed: ${result.stderr.toString()}`);
+  const out = result.stdout;
+  const records: KcatRecord[] = [];
+  let pos = 0;
+  while (pos < out.length) {
+    const fields: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const tab = out.indexOf(0x09, pos);
+      fields.push(out.subarray(pos, tab).toString());
+      pos = tab + 1;
+    }
+    const size = Number(fields[3]);
+    records.push({ key: fields[0], partition: Number(fields[1]), offset: Number(fields[2]), value: out.subarray(pos, pos + size) });
+    pos += size + 1; // the trailing newline
+  }
+  return records;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+}
+
+export function accessLine(ip: string, i: number, status = 200): string {
+  return `${ip} - - [04/Dec/2026:10:00:${String(i % 60).padStart(2, "0")} +0000] "GET /page/${i} HTTP/1.1" ${status} ${100 + i} "-" "tld-test/1.0"`;
+}
