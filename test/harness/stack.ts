@@ -28,7 +28,20 @@ export async function dockerAnswers(): Promise<boolean> {
   }
 }
 
+/** Integration tests read topics with kcat, a real outside Kafka client from Debian; installed when root. */
+export async function ensureKcat(log: (line: string) => void): Promise<void> {
+  const has = await run("kcat", ["-V"]).then(() => true, () => false);
+  if (has) return;
+  if (process.getuid?.() !== 0) throw new Error("integration tests need kcat: sudo apt-get install kcat");
+  log("installing kcat from Debian's packages");
+  await run("apt-get", ["install", "-y", "-qq", "kcat"]).catch(async () => {
+    await run("apt-get", ["update", "-qq"]);
+    await run("apt-get", ["install", "-y", "-qq", "kcat"]);
+  });
+}
+
 export async function prepareStack(log: (line: string) => void): Promise<PreparedStack> {
+  await ensureKcat(log);
   if (process.env.TLD_KAFKA_BROKERS) {
     log(`integration tests use the services named by TLD_* (Kafka ${process.env.TLD_KAFKA_BROKERS})`);
     return { source: "environment", env: {}, stop: async () => {} };

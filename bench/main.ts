@@ -1,0 +1,62 @@
+// `npm run bench`: throughput figures on the local stack, printed as a table and saved as JSON under
+// bench/results/ (latest.json is the last run). Speed is measured here, never asserted in tests.
+//   TLD_BENCH_LINES   lines in the generated log (default 300000)
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+import { loadConfig, PACKAGE_ROOT } from "../lib/config.js";
+import { prepareStack } from "../test/harness/stack.js";
+import { writeApacheLog } from "./logs.js";
+import { decodeOnly, decoderThroughKafka, replayToDecoded } from "./pipeline.js";
+
+const lines = Number(process.env.TLD_BENCH_LINES ?? 300_000);
+const config = loadConfig();
+const stack = await prepareStack((line) => console.error(`[stack] ${line}`));
+try {
+  const dir = mkdtempSync(path.join(tmpdir(), "tld-bench-"));
+  const log = path.join(dir, "access.log");
+  console.error(`generating ${lines} seeded Apache lines in ${log}`);
+  await writeApacheLog(log, lines);
+
+  const figures: Record<string, number | string | Record<string, number>> = {};
+  const rows: [string, string, string][] = [];
+
+  const pure = decodeOnly(readFileSync(log, "utf8").split("\n").filter(Boolean));
+  figures.decode_only_lines_per_s = pure.linesPerSecond;
+  rows.push(["decode only (one core, no Kafka)", `${pure.linesPerSecond.toLocaleString("en")} lines/s`, "parse + Avro encode, in process"]);
+
+  const e2e = await replayToDecoded(config, log, lines);
+  figures.replay_lines_per_s = e2e.replayLinesPerSecond;
+  figures.replay_to_decoded_lines_per_s = e2e.decodedLinesPerSecond;
+  rows.push(["tld replay → collector → Kafka", `${e2e.replayLinesPerSecond.toLocaleString("en")} lines/s`, `${lines.toLocaleString("en")} lines, HTTP batches of 2000`]);
+  rows.push(["replay → tld.events.decoded", `${e2e.decodedLinesPerSecond.toLocaleString("en")} lines/s`, `last decoded ${e2e.lagAfterReplayMs} ms after replay returned`]);
+
+  const decoder = await decoderThroughKafka(config, Math.min(1_000_000, lines * 2));
+  figures.decoder_lines_per_s = decoder.linesPerSecond;
+  figures.decoder_cpu_s = decoder.cpuSeconds;
+  figures.decoder_peak_rss_mb = decoder.peakRssMb;
+  rows.push(["one decoder through Kafka", `${decoder.linesPerSecond.toLocaleString("en")} lines/s`, `${decoder.consumed.toLocaleString("en")} events, ${decoder.cpuSeconds} CPU s, peak RSS ${decoder.peakRssMb} MB`]);
+  rows.push(["  ratio to the aim (50,000/s)", (decoder.linesPerSecond / 50_000).toFixed(2), "≥ 1.00 meets it"]);
+  rows.push(["  ratio to decode only", (decoder.linesPerSecond / pure.linesPerSecond).toFixed(2), "what Kafka I/O and batching cost"]);
+
+  const width = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
+  console.log(`\nThreatLockDown bench — ${new Date().toISOString()} — ${cpus().length} cores\n`);
+  for (const [name, value, note] of rows) console.log(`${name.padEnd(width[0])}  ${value.padStart(width[1])}  ${note}`);
+
+  let commit = "unknown";
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: PACKAGE_ROOT }).toString().trim();
+  } catch {
+    /* not a git checkout */
+  }
+  const result = { commit, date: new Date().toISOString(), cores: cpus().length, lines, ...figures };
+  const resultsDir = path.join(PACKAGE_ROOT, "bench", "results");
+  mkdirSync(resultsDir, { recursive: true });
+  const json = JSON.stringify(result, null, 2) + "\n";
+  writeFileSync(path.join(resultsDir, `${result.date.replace(/[:.]/g, "-")}.json`), json);
+  writeFileSync(path.join(resultsDir, "latest.json"), json);
+  console.log(`\nsaved bench/results/latest.json`);
+} finally {
+  await stack.stop();
+}

@@ -1,0 +1,39 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { KafkaMessage } from "kafkajs";
+import pino from "pino";
+import { processChunk } from "./consume.js";
+import type { TopicSerde } from "./serde.js";
+import type { DeadLetter } from "./records.js";
+
+// Stand-ins for the registry-backed serdes: the input "decodes" JSON, the DLQ "encodes" to JSON.
+const input = { topic: "tld.events.raw", decode: async (b: Buffer | null) => JSON.parse(String(b)) as { n: number } } as unknown as TopicSerde<{ n: number }>;
+const dlq = { encode: (d: DeadLetter) => Buffer.from(JSON.stringify(d)) } as unknown as TopicSerde<DeadLetter>;
+const msg = (offset: string, value: string): KafkaMessage => ({ offset, key: Buffer.from("k" + offset), value: Buffer.from(value), timestamp: "0", attributes: 0, headers: {} }) as KafkaMessage;
+
+test("outputs keep input order; undecodable and failing inputs become dead letters with their bytes", async () => {
+  const { out, dead } = await processChunk(
+    {
+      stage: "decoder",
+      input,
+      dlq,
+      log: pino({ level: "silent" }),
+      handle: (v) => {
+        if (v.n === 3) throw new Error("three is not allowed");
+        return [{ topic: "out", key: String(v.n), value: Buffer.from(String(v.n * 10)) }];
+      },
+    },
+    "tld.events.raw",
+    4,
+    [msg("10", '{"n":1}'), msg("11", "{garbage"), msg("12", '{"n":3}'), msg("13", '{"n":2}')],
+  );
+  assert.equal(dead, 2);
+  assert.deepEqual(out.map((r) => r.topic), ["out", "tld.dlq", "tld.dlq", "out"]);
+  assert.deepEqual(out.filter((r) => r.topic === "out").map((r) => String(r.value)), ["10", "20"]);
+  const letters = out.filter((r) => r.topic === "tld.dlq").map((r) => JSON.parse(String(r.value)) as DeadLetter & { value: { data: number[] } });
+  assert.equal(letters[0].sourceOffset, "11");
+  assert.equal(letters[0].sourcePartition, 4);
+  assert.equal(Buffer.from(letters[0].value.data).toString(), "{garbage");
+  assert.match(letters[1].error, /three is not allowed/);
+  assert.equal(String(out[1].key), "k11", "dead letters keep the original key");
+});
