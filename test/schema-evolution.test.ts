@@ -16,6 +16,9 @@ const event: RawEvent = {
   logFormat: "apache", message: '192.0.2.9 - - [04/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1', collectedAt: 1_700_000_000_000, receivedAt: 1_700_000_000_100,
 };
 
+/** avsc decodes records into class instances; compare their plain data. */
+const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+
 test("BACKWARD: a new optional field registers, a new required field is refused", async () => {
   const client = createRegistryClient(config().registry.url);
   const subject = `tld.test.evolution.${Date.now()}-value`;
@@ -43,7 +46,7 @@ test("a value written with a newer registered schema decodes into ours", async (
   // Our reader schema (RawEvent v1) resolving writer schemas under the scratch subject.
   const serde = new TopicSerde<RawEvent>(client, "tld.events.raw", scratch);
   const bytes = frame(id, avro.Type.forSchema(v2).toBuffer({ ...event, tenant: "acme" }));
-  assert.deepEqual(await serde.decode(bytes), event);
+  assert.deepEqual(plain(await serde.decode(bytes)), event);
 });
 
 test("the library's own deserializer reads what our serde writes (wire-format interop)", async () => {
@@ -52,5 +55,5 @@ test("the library's own deserializer reads what our serde writes (wire-format in
   const bytes = serde.encode(event);
   const deserializer = new AvroDeserializer(client, SerdeType.VALUE, {});
   const back = (await deserializer.deserialize("tld.events.raw", bytes)) as RawEvent;
-  assert.deepEqual({ ...back, collectedAt: Number(back.collectedAt), receivedAt: Number(back.receivedAt) }, event);
+  assert.deepEqual(plain(back), event);
 });
