@@ -48,6 +48,7 @@ export class TopicSerde<T> {
   private writer?: Writer;
   private readonly reader: avro.Type;
   private readonly resolvers = new Map<number, avro.Resolver | avro.Type>();
+  private scratch = Buffer.allocUnsafe(64 * 1024);
 
   constructor(
     private readonly client: SchemaRegistryClient,
@@ -75,7 +76,16 @@ export class TopicSerde<T> {
 
   encode(value: T): Buffer {
     if (!this.writer) throw new Error(`serde for ${this.topic} used before init()`);
-    return frame(this.writer.id, this.writer.type.toBuffer(value));
+    // Encode straight after the header in a reused scratch buffer, then copy once: one allocation per value.
+    let end = this.writer.type.encode(value, this.scratch, HEADER_BYTES);
+    while (end < 0) {
+      // avsc reports a too-small buffer as a negative position; grow past what it says is missing.
+      this.scratch = Buffer.allocUnsafe(this.scratch.length * 2 - end);
+      end = this.writer.type.encode(value, this.scratch, HEADER_BYTES);
+    }
+    this.scratch[0] = MAGIC_BYTE;
+    this.scratch.writeUInt32BE(this.writer.id, 1);
+    return Buffer.from(this.scratch.subarray(0, end));
   }
 
   /** Decodes a value written with any registered version of the subject, into our (reader) schema. */
