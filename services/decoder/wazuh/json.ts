@@ -1,0 +1,37 @@
+// Wazuh's JSON_Decoder plugin: a JSON object becomes flat fields, nested keys joined with dots
+// ({"data":{"srcip":"1.2.3.4"}} gives data.srcip), scalars as strings, arrays as their JSON text, nulls dropped.
+// Text that is not a JSON object adds nothing (the decoder still names the event, as in Wazuh).
+
+const MAX_DEPTH = 32;
+
+function addValue(prefix: string, value: unknown, fields: Record<string, string>, depth: number): void {
+  if (value === null || value === undefined) return;
+  if (Array.isArray(value)) {
+    fields[prefix] = JSON.stringify(value);
+  } else if (typeof value === "object") {
+    if (depth >= MAX_DEPTH) {
+      fields[prefix] = JSON.stringify(value);
+      return;
+    }
+    for (const [key, nested] of Object.entries(value as Record<string, unknown>)) {
+      addValue(prefix === "" ? key : `${prefix}.${key}`, nested, fields, depth + 1);
+    }
+  } else {
+    fields[prefix] = String(value);
+  }
+}
+
+/** Adds the fields of the JSON object in `text` to `fields`; returns false when `text` is not a JSON object. */
+export function flattenJson(text: string, fields: Record<string, string>): boolean {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith("{")) return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return false;
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return false;
+  addValue("", parsed, fields, 0);
+  return true;
+}

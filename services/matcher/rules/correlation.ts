@@ -1,0 +1,70 @@
+// State that outlives one event: occurrences counted by frequency rules, and the `ignore` timers. Behind an
+// interface so that the matcher service can keep it in Redis (a restarted or rebalanced matcher keeps counting);
+// the in-memory implementation serves tests and logtest.
+import type { MaybePromise } from "./lists.js";
+
+export interface CorrelationStore {
+  /**
+   * Remembers one occurrence under `key` at `timeMs`, carrying `value` (the different_* field's value, "" when
+   * the rule has none). Occurrences older than `retainMs` before the newest may be dropped.
+   */
+  add(key: string, timeMs: number, value: string, retainMs: number): MaybePromise<void>;
+  /**
+   * Occurrences under `key` at or after `sinceMs` — counting distinct values when `distinct` — plus the
+   * occurrence `extraValue` would make, when given (the event being evaluated, not stored).
+   */
+  count(key: string, sinceMs: number, distinct: boolean, extraValue?: string): MaybePromise<number>;
+  /** Forgets every occurrence under `key` (after a frequency rule fires, counting starts again). */
+  clear(key: string): MaybePromise<void>;
+  /** Until when alerts of `ruleId` are muted (rule attribute ignore="seconds"); 0 when not muted. */
+  mutedUntil(ruleId: string): MaybePromise<number>;
+  muteUntil(ruleId: string, untilMs: number): MaybePromise<void>;
+}
+
+interface Occurrence {
+  readonly timeMs: number;
+  readonly value: string;
+}
+
+export class InMemoryCorrelationStore implements CorrelationStore {
+  private readonly occurrences = new Map<string, Occurrence[]>();
+  private readonly mutes = new Map<string, number>();
+
+  add(key: string, timeMs: number, value: string, retainMs: number): void {
+    let list = this.occurrences.get(key);
+    if (!list) {
+      list = [];
+      this.occurrences.set(key, list);
+    }
+    list.push({ timeMs, value });
+    const oldestKept = timeMs - retainMs;
+    let drop = 0;
+    while (drop < list.length && list[drop].timeMs < oldestKept) drop++;
+    if (drop > 0) list.splice(0, drop);
+  }
+
+  count(key: string, sinceMs: number, distinct: boolean, extraValue?: string): number {
+    const list = this.occurrences.get(key) ?? [];
+    if (!distinct) {
+      let n = extraValue !== undefined ? 1 : 0;
+      for (const o of list) if (o.timeMs >= sinceMs) n++;
+      return n;
+    }
+    const values = new Set<string>();
+    for (const o of list) if (o.timeMs >= sinceMs) values.add(o.value);
+    if (extraValue !== undefined) values.add(extraValue);
+    return values.size;
+  }
+
+  clear(key: string): void {
+    this.occurrences.delete(key);
+  }
+
+  mutedUntil(ruleId: string): number {
+    return this.mutes.get(ruleId) ?? 0;
+  }
+
+  muteUntil(ruleId: string, untilMs: number): void {
+    this.mutes.set(ruleId, untilMs);
+  }
+}
