@@ -37,3 +37,24 @@ test("outputs keep input order; undecodable and failing inputs become dead lette
   assert.match(letters[1].error, /three is not allowed/);
   assert.equal(String(out[1].key), "k11", "dead letters keep the original key");
 });
+
+test("prefetch sees the chunk's decodable inputs before any is handled; a failing prefetch fails the chunk", async () => {
+  const seen: string[] = [];
+  const options = {
+    stage: "matcher",
+    input,
+    dlq,
+    log: pino({ level: "silent" }),
+    prefetch: async (inputs: { n: number }[]) => {
+      seen.push(`prefetch ${inputs.map((i) => i.n).join(",")}`);
+    },
+    handle: (v: { n: number }) => {
+      seen.push(`handle ${v.n}`);
+      return [];
+    },
+  };
+  await processChunk(options, "t", 0, [msg("1", '{"n":1}'), msg("2", "{bad"), msg("3", '{"n":3}')]);
+  assert.deepEqual(seen, ["prefetch 1,3", "handle 1", "handle 3"]);
+  const failing = { ...options, prefetch: async () => { throw new Error("redis away"); } };
+  await assert.rejects(processChunk(failing, "t", 0, [msg("1", '{"n":1}')]), /redis away/);
+});

@@ -18,6 +18,12 @@ export interface InputMeta {
 /** Turns one input into the records it produces. Throwing sends the input to the DLQ. */
 export type StageHandler<In> = (input: In, meta: InputMeta) => OutRecord[] | Promise<OutRecord[]>;
 
+/**
+ * Optional per-chunk step run after decoding and before `handle`: lets a stage fetch what the whole chunk
+ * needs in one round trip (e.g. every list lookup of 2000 events in one Redis pipeline).
+ */
+export type ChunkPrefetch<In> = (inputs: In[]) => Promise<void>;
+
 export interface StageMetrics {
   consumed(n: number): void;
   produced(n: number): void;
@@ -31,6 +37,7 @@ export interface ConsumeOptions<In> {
   input: TopicSerde<In>;
   dlq: TopicSerde<DeadLetter>;
   handle: StageHandler<In>;
+  prefetch?: ChunkPrefetch<In>;
   log: Logger;
   metrics?: StageMetrics;
   /** Inputs published per round trip to the broker; offsets advance after each chunk is acknowledged. */
@@ -54,27 +61,42 @@ export function deadLetter(stage: string, meta: InputMeta, value: Buffer | null,
 
 /** Processes one chunk of messages; returns what to publish (outputs and dead letters) without publishing it. */
 export async function processChunk<In>(
-  options: Pick<ConsumeOptions<In>, "stage" | "input" | "dlq" | "handle" | "log">,
+  options: Pick<ConsumeOptions<In>, "stage" | "input" | "dlq" | "handle" | "log" | "prefetch">,
   topic: string,
   partition: number,
   messages: KafkaMessage[],
 ): Promise<{ out: OutRecord[]; dead: number }> {
   const out: OutRecord[] = [];
   let dead = 0;
+  const toDeadLetter = (message: KafkaMessage, meta: InputMeta, err: unknown) => {
+    dead++;
+    options.log.warn({ err, topic, partition, offset: message.offset }, "message sent to the dead-letter topic");
+    out.push({ topic: TOPICS.dlq, key: message.key, value: options.dlq.encode(deadLetter(options.stage, meta, message.value, err)) });
+  };
+  // Decode the whole chunk first so a prefetch step can see it; a value that cannot be decoded is dead-lettered
+  // in place, keeping the chunk's outputs in input order.
+  const decoded: ({ input: In; meta: InputMeta } | { error: unknown; meta: InputMeta })[] = [];
   for (const message of messages) {
     const meta: InputMeta = { topic, partition, offset: message.offset, key: message.key };
     try {
-      const input = await options.input.decode(message.value);
-      const produced = await options.handle(input, meta);
+      decoded.push({ input: await options.input.decode(message.value), meta });
+    } catch (error) {
+      decoded.push({ error, meta });
+    }
+  }
+  // A failing prefetch (e.g. Redis away) throws: the chunk is retried, never dead-lettered for an outage.
+  if (options.prefetch) await options.prefetch(decoded.flatMap((d) => ("input" in d ? [d.input] : [])));
+  for (let i = 0; i < messages.length; i++) {
+    const item = decoded[i];
+    if (!("input" in item)) {
+      toDeadLetter(messages[i], item.meta, item.error);
+      continue;
+    }
+    try {
+      const produced = await options.handle(item.input, item.meta);
       for (const record of produced) out.push(record);
     } catch (err) {
-      dead++;
-      options.log.warn({ err, topic, partition, offset: message.offset }, "message sent to the dead-letter topic");
-      out.push({
-        topic: TOPICS.dlq,
-        key: message.key,
-        value: options.dlq.encode(deadLetter(options.stage, meta, message.value, err)),
-      });
+      toDeadLetter(messages[i], item.meta, err);
     }
   }
   return { out, dead };

@@ -1,6 +1,6 @@
 // What every service process shares: config, logger, metrics, the HTTP port with /healthz, /readyz and
 // /metrics, and a graceful shutdown on SIGTERM/SIGINT that closes what was opened, in reverse order.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import client from "prom-client";
 import { loadConfig, type TldConfig } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -28,7 +28,10 @@ export function createService(name: string, options: { bodyLimit?: (config: TldC
   client.collectDefaultMetrics({ register: metrics });
   const http: FastifyInstance = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast only widens fastify's inferred logger type parameter.
-    loggerInstance: log.child({ component: "http" }) as FastifyBaseLogger, bodyLimit: options.bodyLimit?.(config) ?? 1024 * 1024, disableRequestLogging: true });
+    loggerInstance: log.child({ component: "http" }) as FastifyBaseLogger, bodyLimit: options.bodyLimit?.(config) ?? 1024 * 1024,
+    // One log line per request would drown the pipeline's own logs; failures are logged where handled.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   let ready = false;
   let notReadyReason = "starting";
   http.get("/healthz", async () => ({ status: "ok", service: name }));

@@ -1,6 +1,6 @@
 // Wiring for a stage that consumes one topic: service context, registry serdes, producer, consumer and the
 // at-least-once loop. A stage's main.ts passes its name, input topic and pure handler; nothing else.
-import { consumeAtLeastOnce, type StageHandler } from "./consume.js";
+import { consumeAtLeastOnce, type ChunkPrefetch, type StageHandler } from "./consume.js";
 import { createConsumer, createKafka, Publisher } from "./kafka.js";
 import type { DeadLetter } from "./records.js";
 import { createRegistryClient, TopicSerde } from "./serde.js";
@@ -13,6 +13,8 @@ export interface StageDefinition<In> {
   /** Topics whose serdes the handler needs, resolved before the first message. */
   outputs: TopicName[];
   makeHandler(ctx: ServiceContext, serdes: SerdeSet): StageHandler<In> | Promise<StageHandler<In>>;
+  /** Optional per-chunk step before the handler runs (see ChunkPrefetch). */
+  makePrefetch?(ctx: ServiceContext): ChunkPrefetch<In> | Promise<ChunkPrefetch<In>>;
   chunkSize?: number;
 }
 
@@ -51,6 +53,7 @@ export async function runStage<In>(definition: StageDefinition<In>): Promise<Ser
     input: serdes.get(definition.input) as TopicSerde<In>,
     dlq: serdes.get(TOPICS.dlq) as TopicSerde<DeadLetter>,
     handle: await definition.makeHandler(ctx, serdes),
+    prefetch: definition.makePrefetch ? await definition.makePrefetch(ctx) : undefined,
     log,
     metrics: stageMetrics(ctx.metrics, definition.name),
     chunkSize: definition.chunkSize,
