@@ -1,6 +1,5 @@
 // Pipeline benchmarks: the decoder in process, the replay path end to end, and one decoder through Kafka.
 import { spawn, execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import path from "node:path";
 import type { TldConfig } from "../lib/config.js";
@@ -11,6 +10,7 @@ import { avroType } from "../lib/schemas.js";
 import type { RawEvent } from "../lib/records.js";
 import { decodeEvent } from "../services/decoder/decode.js";
 import { TOPICS } from "../lib/topics.js";
+import { cpuBetween, procFigures, snapshot, stackPids, type ProcFigures } from "./proc.js";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,6 +39,8 @@ async function topicEnd(config: TldConfig, topic: string): Promise<number> {
 }
 
 export async function replayToDecoded(config: TldConfig, file: string, lines: number) {
+  const pids = await stackPids();
+  const cpuBefore = snapshot(pids);
   const before = await topicEnd(config, TOPICS.decoded);
   const started = Date.now();
   const replay = await run(process.execPath, [path.join(PACKAGE_ROOT, "bin", "tld.js"), "replay", file, "--agent", "bench", "--json"], { maxBuffer: 1 << 20 });
@@ -56,19 +58,26 @@ export async function replayToDecoded(config: TldConfig, file: string, lines: nu
     replayLinesPerSecond: replayed.linesPerSecond,
     decodedLinesPerSecond: Math.round(lines / ((done - started) / 1000)),
     lagAfterReplayMs: done - replayDone,
+    perPart: cpuBetween(cpuBefore, snapshot(pids)) as Record<string, ProcFigures>,
   };
 }
 
-function procFigures(pid: number): { cpuSeconds: number; peakRssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return { cpuSeconds: Number((ticks / 100).toFixed(2)), peakRssMb: Math.round(Number(hwm?.[1] ?? 0) / 1024) };
+/**
+ * Starts a second decoder in a consumer group of its own and times it through tld.events.raw from the start.
+ * The stack's own stages are paused (SIGSTOP) meanwhile, so the figure is one decoder's with only Kafka beside
+ * it; they resume (SIGCONT) well inside their consumer session timeout.
+ */
+export async function decoderThroughKafka(config: TldConfig, limit: number) {
+  const paused = Object.entries(await stackPids()).filter(([name]) => ["collector", "decoder", "matcher", "responder", "dashboard"].includes(name));
+  for (const [, pid] of paused) process.kill(pid, "SIGSTOP");
+  try {
+    return await timeDecoder(config, limit);
+  } finally {
+    for (const [, pid] of paused) process.kill(pid, "SIGCONT");
+  }
 }
 
-/** Starts a second decoder in a consumer group of its own and times it through tld.events.raw from the start. */
-export async function decoderThroughKafka(config: TldConfig, limit: number) {
+async function timeDecoder(config: TldConfig, limit: number) {
   const available = await topicEnd(config, TOPICS.raw);
   const target = Math.min(available, limit);
   const port = 9711;
@@ -81,7 +90,7 @@ export async function decoderThroughKafka(config: TldConfig, limit: number) {
     return Number(/^tld_stage_consumed_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
   };
   try {
-    const deadline = Date.now() + 180_000;
+    const deadline = Date.now() + 25_000; // inside the paused stages' 30 s consumer session timeout
     let first = 0;
     let firstAt = 0;
     let n = 0;

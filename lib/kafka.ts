@@ -71,8 +71,10 @@ export function createConsumer(kafka: Kafka, config: TldConfig, group: string): 
   return kafka.consumer({
     groupId: `${config.kafka.consumerGroupPrefix}.${group}`,
     allowAutoTopicCreation: false,
-    maxWaitTimeInMs: 50, // latency matters more than fetch efficiency: a block must land within a second
-    minBytes: 1,
+    // Under load a fetch fills to fetchMinBytes at once; when idle it returns after fetchMaxWaitMs. Fetching on
+    // every byte (minBytes 1) made the broker the busiest process on the machine.
+    maxWaitTimeInMs: config.kafka.fetchMaxWaitMs,
+    minBytes: config.kafka.fetchMinBytes,
     maxBytes: 16 * 1024 * 1024,
     maxBytesPerPartition: 4 * 1024 * 1024,
     sessionTimeout: 30_000,
