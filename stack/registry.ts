@@ -1,6 +1,6 @@
 // Apicurio Registry (a Quarkus app) as the Confluent-compatible schema registry, from the tarball Maven unpacked.
-// Storage is its default: SQL on an in-memory H2 database, so schemas live as long as the process; `tld up`
-// re-registers ours through bootstrapPipeline every time it starts the stack.
+// Storage is its SQL store on an H2 file under <stateDir>/data/registry, so schema ids outlive a restart (values in
+// Kafka name them); `tld up` still re-registers ours through bootstrapPipeline, which is idempotent.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { httpStatus, urlHostPort } from "./net.js";

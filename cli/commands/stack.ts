@@ -68,7 +68,7 @@ What it starts (each only if it is not already running):
   postgres   the machine's PostgreSQL if postgres.url connects (left alone), else a private cluster
              from Debian's binaries; the URL's database is created if missing
   kafka      a single-node KRaft Kafka at kafka.brokers[0] (controller on the next port)
-  registry   Apicurio Registry, Confluent-compatible API at registry.url (in-memory schemas)
+  registry   Apicurio Registry, Confluent-compatible API at registry.url (schemas in an H2 file under data/registry)
              (${versionsText()}: fetched once with Maven into <stateDir>/cache)
   then       topics and schemas (idempotent), then collector, decoder, matcher, responder, dashboard
 

@@ -49,24 +49,39 @@ export async function prepareStack(log: (line: string) => void): Promise<Prepare
   if (await dockerAnswers()) {
     log("a Docker engine answers: starting the test stack with testcontainers");
     const { startContainers } = await import("./containers.js");
-    return startContainers();
+    const containers = await startContainers();
+    // The services themselves run from this checkout, pointed at the containers.
+    const env = { ...process.env, ...containers.env };
+    await run(process.execPath, [TLD_BIN, "up", "--only", "services"], { env, maxBuffer: 16 * 1024 * 1024 });
+    return {
+      ...containers,
+      stop: async () => {
+        await run(process.execPath, [TLD_BIN, "down", "--only", "services"], { env });
+        await containers.stop();
+      },
+    };
   }
   log("no TLD_* services and no Docker engine: using the local stack (`tld up`)");
+  // `tld status` exits 1 when a part is down but still prints the JSON.
   const status = await run(process.execPath, [TLD_BIN, "status", "--json"]).then(
-    (r) => JSON.parse(r.stdout) as { healthy: boolean },
-    () => ({ healthy: false }),
+    (r) => r.stdout,
+    (e: { stdout?: string }) => e.stdout ?? "",
   );
-  if (status.healthy) {
+  const parts = (status ? (JSON.parse(status) as { parts: { name: string; healthy: boolean }[] }).parts : []) ?? [];
+  const down = parts.filter((p) => !p.healthy).map((p) => p.name);
+  if (parts.length > 0 && down.length === 0) {
     log("local stack already running: using it and leaving it running");
     return { source: "local", env: {}, stop: async () => {} };
   }
   const up = await run(process.execPath, [TLD_BIN, "up"], { maxBuffer: 16 * 1024 * 1024 });
   log(up.stdout.trim());
+  // Stop afterwards only what was not running before: a part someone else started stays up.
+  const startedHere = parts.length > 0 ? down : ["all"];
   return {
     source: "local",
     env: {},
     stop: async () => {
-      await run(process.execPath, [TLD_BIN, "down"]);
+      await run(process.execPath, [TLD_BIN, "down", "--only", startedHere.join(",")]);
     },
   };
 }
