@@ -1,6 +1,7 @@
 // `tld up`, `tld down`, `tld status`: the local stack (Kafka, schema registry, Redis, PostgreSQL and the five
 // services) on this machine, without Docker. The logic lives in stack/; this file is only the user interface.
 import type { Command } from "commander";
+import { bootstrapPipeline } from "../../lib/bootstrap.js";
 import { loadConfig, type TldConfig } from "../../lib/config.js";
 import { PART_NAMES, type PartStatus } from "../../stack/part.js";
 import { StackError, stackPaths } from "../../stack/process.js";
@@ -117,6 +118,18 @@ Examples:
         const report = await stackDown(ctx, parseOnly(opts.only));
         process.stdout.write(report.stopped.length ? `stopped: ${report.stopped.join(", ")}\n` : "nothing of ours was running\n");
         for (const s of report.leftAlone) process.stdout.write(`left running (not started by tld): ${s.name} at ${s.endpoint}\n`);
+      }),
+    );
+
+  program
+    .command("bootstrap")
+    .summary("create the topics and register the schemas (idempotent)")
+    .description(
+      "Create the pipeline's topics (kafka.partitions each) and register each topic's schema under <topic>-value with BACKWARD compatibility, against the configured Kafka and registry. `tld up` does this itself; use it when Kafka and the registry run elsewhere (docker compose, a cluster). Running it twice changes nothing.",
+    )
+    .action(async () =>
+      asUserErrors(async () => {
+        await bootstrapPipeline(loadConfig(), { info: (fields, msg) => process.stdout.write(`${msg ?? ""} ${JSON.stringify(fields)}\n`) });
       }),
     );
 
