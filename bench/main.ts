@@ -9,6 +9,7 @@ import { loadConfig, PACKAGE_ROOT } from "../lib/config.js";
 import { prepareStack } from "../test/harness/stack.js";
 import { writeApacheLog } from "./logs.js";
 import { decodeOnly, decoderThroughKafka, replayToDecoded } from "./pipeline.js";
+import { benchLists } from "./lists.js";
 
 const lines = Number(process.env.TLD_BENCH_LINES ?? 300_000);
 const config = loadConfig();
@@ -44,6 +45,12 @@ try {
   rows.push(["one decoder through Kafka (rest paused)", `${decoder.linesPerSecond.toLocaleString("en")} lines/s`, `${decoder.consumed.toLocaleString("en")} events, ${decoder.cpuSeconds} CPU s, peak RSS ${decoder.peakRssMb} MB`]);
   rows.push(["  ratio to the aim (50,000/s)", (decoder.linesPerSecond / 50_000).toFixed(2), "≥ 1.00 meets it"]);
   rows.push(["  ratio to decode only", (decoder.linesPerSecond / pure.linesPerSecond).toFixed(2), "what Kafka I/O and batching cost"]);
+
+  const lists = await benchLists(config);
+  Object.assign(figures, lists);
+  rows.push(["import of a 1M-entry list into Redis", `${lists.list_import_1m_s} s`, "aim ≤ 10 s"]);
+  rows.push(["list lookups against Redis", `${lists.list_lookups_per_s.toLocaleString("en")} /s`, "address lookups, batches of 2000; aim ≥ 100,000/s"]);
+  rows.push(["Redis memory per list entry", `${lists.redis_bytes_per_entry} bytes`, "used_memory delta / entries"]);
 
   const width = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
   console.log(`\nThreatLockDown bench — ${new Date().toISOString()} — ${cpus().length} cores\n`);

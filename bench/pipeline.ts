@@ -8,7 +8,8 @@ import { createKafka } from "../lib/kafka.js";
 import { createLogger } from "../lib/logger.js";
 import { avroType } from "../lib/schemas.js";
 import type { RawEvent } from "../lib/records.js";
-import { decodeEvent } from "../services/decoder/decode.js";
+import { decodeEvent, loadDecoderEngine } from "../services/decoder/decode.js";
+import { STOCK_DECODER_DIR } from "../lib/manager.js";
 import { TOPICS } from "../lib/topics.js";
 import { cpuBetween, procFigures, snapshot, stackPids, type ProcFigures } from "./proc.js";
 
@@ -18,10 +19,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function decodeOnly(lines: string[]): { linesPerSecond: number } {
   const type = avroType("DecodedEvent");
   const agent = { id: "bench", name: "bench", ip: null, os: "linux" };
+  const engine = loadDecoderEngine({ decoderDirs: [STOCK_DECODER_DIR], decoderExclude: [] });
   const started = process.hrtime.bigint();
   for (let i = 0; i < lines.length; i++) {
     const raw: RawEvent = { id: `b-${i}`, agent, location: "/var/log/apache2/access.log", logFormat: "apache", message: lines[i], collectedAt: 0, receivedAt: 0 };
-    type.toBuffer(decodeEvent(raw));
+    type.toBuffer(decodeEvent(engine, raw));
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { linesPerSecond: Math.round(lines.length / seconds) };

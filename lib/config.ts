@@ -64,11 +64,65 @@ export const configSchema = z
         bodyLimitBytes: z.number().int().min(1024).default(5 * 1024 * 1024),
         maxLinesPerBatch: z.number().int().min(1).default(10_000),
         maxLineBytes: z.number().int().min(64).default(64 * 1024),
+        enrollmentPassword: z
+          .string()
+          .min(8)
+          .optional()
+          .describe("shared password agents enroll with (TLD_ENROLLMENT_PASSWORD); none configured: enrollment refused"),
+        enrollmentPasswordFile: z
+          .string()
+          .default("")
+          .describe("file holding the enrollment password when none is set directly; default <stateDir>/secrets/enrollment.pass, read at each enrollment"),
+        requestsPerSecondPerAgent: z.number().int().min(1).default(200).describe("requests one agent (one key) may make per second"),
+        enrollmentsPerMinute: z.number().int().min(1).default(60).describe("enrollment attempts allowed per client address per minute (password guessing)"),
+        agentDisconnectionSeconds: z
+          .number()
+          .int()
+          .min(5)
+          .default(60)
+          .describe("an agent with no keepalive for this long is shown as disconnected"),
+        tlsCertFile: z.string().optional().describe("PEM certificate: serve agents over HTTPS (with tlsKeyFile)"),
+        tlsKeyFile: z.string().optional().describe("PEM private key of tlsCertFile"),
       })
       .strict()
       .prefault({}),
     decoder: z.object(hostPort("127.0.0.1", 9611)).strict().prefault({}),
-    matcher: z.object(hostPort("127.0.0.1", 9612)).strict().prefault({}),
+    matcher: z
+      .object({
+        ...hostPort("127.0.0.1", 9612),
+        alertLevel: z
+          .number()
+          .int()
+          .min(0)
+          .max(16)
+          .default(3)
+          .describe("rules of at least this level raise an Alert on tld.alerts (Wazuh's log_alert_level); lower ones are only counted"),
+      })
+      .strict()
+      .prefault({}),
+    ruleset: z
+      .object({
+        defaultRuleset: z
+          .boolean()
+          .default(true)
+          .describe("load the stock decoders and rules shipped with ThreatLockDown (<package>/ruleset/) before the dirs below"),
+        decoderDirs: z
+          .array(z.string().min(1))
+          .default(["etc/decoders"])
+          .describe("decoder directories, relative to home, read in this order after the stock ones (Wazuh's <decoder_dir>)"),
+        ruleDirs: z
+          .array(z.string().min(1))
+          .default(["etc/rules"])
+          .describe("rule directories, relative to home, read in this order after the stock ones (Wazuh's <rule_dir>)"),
+        decoderExclude: z.array(z.string().min(1)).default([]).describe("decoder file names to skip in every directory (Wazuh's <decoder_exclude>)"),
+        ruleExclude: z.array(z.string().min(1)).default([]).describe("rule file names to skip in every directory (Wazuh's <rule_exclude>)"),
+        lists: z
+          .array(z.string().min(1))
+          .default(["etc/lists"])
+          .describe("list files, or directories of list files, relative to home (Wazuh's <list>); rules name a list by this path"),
+      })
+      .strict()
+      .prefault({}),
     responder: z.object(hostPort("127.0.0.1", 9613)).strict().prefault({}),
     dashboard: z.object(hostPort("127.0.0.1", 5601)).strict().prefault({}),
   })
@@ -104,10 +158,18 @@ export const ENV_KEYS: Record<string, string> = {
   TLD_COLLECTOR_HOST: "collector.host",
   TLD_COLLECTOR_PORT: "collector.port",
   TLD_COLLECTOR_AGENT_KEY: "collector.agentKey",
+  TLD_ENROLLMENT_PASSWORD: "collector.enrollmentPassword",
+  TLD_ENROLLMENT_PASSWORD_FILE: "collector.enrollmentPasswordFile",
+  TLD_COLLECTOR_REQUESTS_PER_SECOND: "collector.requestsPerSecondPerAgent",
+  TLD_COLLECTOR_ENROLLMENTS_PER_MINUTE: "collector.enrollmentsPerMinute",
+  TLD_AGENT_DISCONNECTION_SECONDS: "collector.agentDisconnectionSeconds",
+  TLD_COLLECTOR_TLS_CERT: "collector.tlsCertFile",
+  TLD_COLLECTOR_TLS_KEY: "collector.tlsKeyFile",
   TLD_DECODER_HOST: "decoder.host",
   TLD_DECODER_PORT: "decoder.port",
   TLD_MATCHER_HOST: "matcher.host",
   TLD_MATCHER_PORT: "matcher.port",
+  TLD_MATCHER_ALERT_LEVEL: "matcher.alertLevel",
   TLD_RESPONDER_HOST: "responder.host",
   TLD_RESPONDER_PORT: "responder.port",
   TLD_DASHBOARD_HOST: "dashboard.host",
@@ -129,7 +191,7 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
 
 function envValue(key: string, raw: string): unknown {
   if (ARRAY_KEYS.has(key)) return raw.split(",").map((s) => s.trim()).filter(Boolean);
-  if (/^-?\d+$/.test(raw) && !/(url|key|host|home|dir)$/i.test(key)) return Number(raw);
+  if (/^-?\d+$/.test(raw) && !/(url|key|host|home|dir|password|file)$/i.test(key)) return Number(raw);
   return raw;
 }
 

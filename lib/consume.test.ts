@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { KafkaMessage } from "kafkajs";
 import pino from "pino";
-import { processChunk } from "./consume.js";
+import { processChunk, TransientError } from "./consume.js";
 import type { TopicSerde } from "./serde.js";
 import type { DeadLetter } from "./records.js";
 
@@ -57,4 +57,17 @@ test("prefetch sees the chunk's decodable inputs before any is handled; a failin
   assert.deepEqual(seen, ["prefetch 1,3", "handle 1", "handle 3"]);
   const failing = { ...options, prefetch: async () => { throw new Error("redis away"); } };
   await assert.rejects(processChunk(failing, "t", 0, [msg("1", '{"n":1}')]), /redis away/);
+});
+
+test("a TransientError from the handler fails the chunk (retried) instead of dead-lettering the input", async () => {
+  const options = {
+    stage: "matcher",
+    input,
+    dlq,
+    log: pino({ level: "silent" }),
+    handle: () => {
+      throw new TransientError("correlation store unavailable");
+    },
+  };
+  await assert.rejects(processChunk(options, "t", 0, [msg("1", '{"n":1}')]), TransientError);
 });

@@ -15,7 +15,7 @@ export interface InputMeta {
   key: Buffer | null;
 }
 
-/** Turns one input into the records it produces. Throwing sends the input to the DLQ. */
+/** Turns one input into the records it produces. Throwing sends the input to the DLQ (a TransientError retries). */
 export type StageHandler<In> = (input: In, meta: InputMeta) => OutRecord[] | Promise<OutRecord[]>;
 
 /**
@@ -23,6 +23,17 @@ export type StageHandler<In> = (input: In, meta: InputMeta) => OutRecord[] | Pro
  * needs in one round trip (e.g. every list lookup of 2000 events in one Redis pipeline).
  */
 export type ChunkPrefetch<In> = (inputs: In[]) => Promise<void>;
+
+/**
+ * A failure of something the stage depends on (Redis away), not of the input: the handler throws it to have the
+ * chunk retried (the consumer restarts from the last committed offset) instead of dead-lettering a good input.
+ */
+export class TransientError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TransientError";
+  }
+}
 
 export interface StageMetrics {
   consumed(n: number): void;
@@ -96,6 +107,7 @@ export async function processChunk<In>(
       const produced = await options.handle(item.input, item.meta);
       for (const record of produced) out.push(record);
     } catch (err) {
+      if (err instanceof TransientError) throw err;
       toDeadLetter(messages[i], item.meta, err);
     }
   }

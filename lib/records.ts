@@ -22,6 +22,8 @@ export interface DecodedEvent extends RawEvent {
   parentDecoder: string | null;
   srcip: string | null;
   fields: Record<string, string>;
+  /** The decoder's type (Wazuh's <type>), what root rules' <category> compares; null = syslog. */
+  category: string | null;
 }
 
 export interface RuleRef {

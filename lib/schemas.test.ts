@@ -9,7 +9,7 @@ const agent = { id: "001", name: "ubuntu", ip: "192.0.2.1", os: "linux" };
 const raw: RawEvent = { id: "e", agent, location: "/var/log/apache2/access.log", logFormat: "apache", message: "m", collectedAt: 1, receivedAt: 2 };
 const samples: Record<string, unknown> = {
   RawEvent: raw,
-  DecodedEvent: { ...raw, decodedAt: 3, decoder: "web-accesslog", parentDecoder: null, srcip: "203.0.113.5", fields: { srcip: "203.0.113.5" } } satisfies DecodedEvent,
+  DecodedEvent: { ...raw, decodedAt: 3, decoder: "web-accesslog", parentDecoder: null, srcip: "203.0.113.5", fields: { srcip: "203.0.113.5" }, category: "web-log" } satisfies DecodedEvent,
   Alert: { id: "a", timestamp: 4, rule: { id: "100100", level: 10, description: "d", groups: ["attack"], firedtimes: 1 }, agent, decoder: "web-accesslog", fields: {}, fullLog: "m", location: "l", eventId: "e" } satisfies Alert,
   ActiveResponseCommand: { id: "c", agentId: "001", action: "add", program: "firewall-drop", ip: "203.0.113.5", ttlSeconds: 60, expiresAt: 5, alertId: "a", ruleId: "100100", createdAt: 4 } satisfies ActiveResponseCommand,
   DeadLetter: { sourceTopic: "tld.events.raw", sourcePartition: 0, sourceOffset: "12", key: null, value: Buffer.from([1]), error: "bad", stage: "decoder", failedAt: 6 } satisfies DeadLetter,

@@ -20,18 +20,28 @@ export interface ServiceContext {
 
 const SHUTDOWN_GRACE_MS = 15_000;
 
-export function createService(name: string, options: { bodyLimit?: (config: TldConfig) => number } = {}): ServiceContext {
+export interface ServiceOptions {
+  bodyLimit?: (config: TldConfig) => number;
+  /** PEM key and certificate to serve HTTPS instead of HTTP (null: plain HTTP). */
+  tls?: (config: TldConfig) => { key: Buffer; cert: Buffer } | null;
+}
+
+export function createService(name: string, options: ServiceOptions = {}): ServiceContext {
   const config = loadConfig();
   const log = createLogger(name, config.logLevel);
   const metrics = new client.Registry();
   metrics.setDefaultLabels({ service: name });
   client.collectDefaultMetrics({ register: metrics });
-  const http: FastifyInstance = Fastify({
+  const tls = options.tls?.(config) ?? null;
+  // With `https`, fastify's instance is typed over https.Server; routes and hooks are the same, so the cast only
+  // lets both kinds share one ServiceContext type.
+  const http = Fastify({
+    ...(tls ? { https: tls } : {}),
     // pino's Logger is a FastifyBaseLogger; the cast only widens fastify's inferred logger type parameter.
     loggerInstance: log.child({ component: "http" }) as FastifyBaseLogger, bodyLimit: options.bodyLimit?.(config) ?? 1024 * 1024,
     // One log line per request would drown the pipeline's own logs; failures are logged where handled.
     logController: new LogController({ disableRequestLogging: true }),
-  });
+  }) as unknown as FastifyInstance;
   let ready = false;
   let notReadyReason = "starting";
   http.get("/healthz", async () => ({ status: "ok", service: name }));

@@ -1,21 +1,32 @@
-// The decoder stage's pure core: RawEvent in, DecodedEvent out (keyed by srcip, else agent id).
+// The decoder stage's pure core: RawEvent in, DecodedEvent out (keyed by srcip, else agent id), through the Wazuh
+// decoder engine built from the manager home's decoders (stock + the user's). One implementation for every log
+// format: the stock web-accesslog decoder is Wazuh XML like any user decoder (ruleset/decoders/0020-...), so a
+// user can read, override or extend it. It decodes ~550k access lines/s on one core, a tenth of the 50k lines/s
+// budget's CPU; Avro and Kafka cost more, so a hand-written parser beside it was not worth a second truth.
 // A line no decoder knows is still passed on, with decoder = null.
+import { canonicalIp } from "../../lib/ip.js";
 import type { DecodedEvent, RawEvent } from "../../lib/records.js";
-import { ACCESS_LOG_DECODER, parseAccessLog } from "./accessLog.js";
+import { createDecoderEngineFromDirs, type DecoderEngine } from "./wazuh/index.js";
+import type { RulesetPaths } from "../../lib/manager.js";
 
-const ACCESS_LOG_FORMATS = new Set(["apache", "nginx", "access", "web"]);
+/** The decoder engine of a manager home's ruleset. Throws DecoderLoadError (file and line) on a bad file. */
+export function loadDecoderEngine(paths: Pick<RulesetPaths, "decoderDirs" | "decoderExclude">): DecoderEngine {
+  return createDecoderEngineFromDirs(paths.decoderDirs, { exclude: paths.decoderExclude });
+}
 
-export function decodeEvent(raw: RawEvent, now = Date.now()): DecodedEvent {
-  let decoder: string | null = null;
-  let fields: Record<string, string> = {};
-  if (ACCESS_LOG_FORMATS.has(raw.logFormat) || raw.logFormat === "syslog" || raw.logFormat === "json") {
-    const access = parseAccessLog(raw.message);
-    if (access) {
-      decoder = ACCESS_LOG_DECODER;
-      fields = access;
-    }
+export function decodeEvent(engine: DecoderEngine, raw: RawEvent, now = Date.now()): DecodedEvent {
+  const result = engine.decode(raw.message);
+  const fields = result.fields;
+  // srcip is what lists are searched for and what may reach a firewall: only a real IP, in canonical form, is kept
+  // as one. A decoder that captured something else (a hostname, a hostile "$(reboot)") leaves no srcip; the text
+  // is still in the message.
+  let srcip: string | null = null;
+  if (fields.srcip !== undefined) {
+    srcip = canonicalIp(fields.srcip);
+    if (srcip === null) delete fields.srcip;
+    else fields.srcip = srcip;
   }
-  // Spelled out rather than spread: this runs for every event, and the spread costs more than the regex.
+  // Spelled out rather than spread: this runs for every event.
   return {
     id: raw.id,
     agent: raw.agent,
@@ -25,10 +36,12 @@ export function decodeEvent(raw: RawEvent, now = Date.now()): DecodedEvent {
     collectedAt: raw.collectedAt,
     receivedAt: raw.receivedAt,
     decodedAt: now,
-    decoder,
-    parentDecoder: null,
-    srcip: fields.srcip ?? null,
+    decoder: result.decoder,
+    parentDecoder: result.parent,
+    srcip,
     fields,
+    // Only a decoder with a <type> gives a category; syslog (Wazuh's default) is written as null.
+    category: result.decoder === null || result.category === "syslog" ? null : result.category,
   };
 }
 

@@ -1,6 +1,6 @@
 // Wazuh decoder files: parsing <decoder> elements into compiled decoder definitions.
-import { compilePattern, parsePatternType, PatternSyntaxError, type CompiledPattern } from "./regex.js";
-import { parseXmlFragment, substituteVariables, XmlSyntaxError, type XmlElement } from "./xml.js";
+import { compilePattern, parsePatternType, PatternSyntaxError, type CompiledPattern } from "../../../lib/wazuh/regex.js";
+import { parseXmlFragment, substituteVariables, XmlSyntaxError, type XmlElement } from "../../../lib/wazuh/xml.js";
 
 /** Where a child's prematch, a regex or a plugin starts reading the message. */
 export type DecoderOffset = "start" | "after_parent" | "after_prematch" | "after_regex";

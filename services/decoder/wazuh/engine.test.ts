@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DecoderLoadError, parseDecoderXml } from "./decoders.js";
 import { DecoderEngine } from "./engine.js";
-import { preDecode } from "./predecode.js";
+import { preDecode } from "../../../lib/wazuh/predecode.js";
 
 function engineOf(xml: string): DecoderEngine {
   return new DecoderEngine(parseDecoderXml(xml, "test.xml"));

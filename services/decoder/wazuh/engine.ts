@@ -5,7 +5,7 @@
 // too, each adding fields. When no child matches, the parent alone decodes the line.
 import { DecoderLoadError, type DecoderDefinition, type DecoderOffset } from "./decoders.js";
 import { flattenJson } from "./json.js";
-import { preDecode, type PreDecodedEvent } from "./predecode.js";
+import { preDecode, type PreDecodedEvent } from "../../../lib/wazuh/predecode.js";
 
 export interface DecodeResult {
   readonly preDecoded: PreDecodedEvent;

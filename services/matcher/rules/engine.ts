@@ -100,6 +100,15 @@ function fieldOf(event: RuleEvent, name: string): string | undefined {
   }
 }
 
+/** The key a <list field="…"> lookup reads; Wazuh's list lookups read the user as srcuser first. */
+export function listKeyOf(event: RuleEvent, field: string): string | undefined {
+  return field === "user" ? (event.fields.srcuser ?? event.fields.dstuser) : fieldOf(event, field);
+}
+
+function lookupKind(condition: ListCondition): "exact" | "address" {
+  return condition.lookup.includes("address") ? "address" : "exact";
+}
+
 function expressionHolds(condition: ExpressionCondition, value: string | undefined): boolean {
   // A missing field fails the condition even when negated, as in Wazuh.
   return value !== undefined && condition.pattern.test(value) !== condition.negate;
@@ -242,6 +251,21 @@ export class RuleEngine {
     return [...paths].sort();
   }
 
+  /**
+   * Every distinct (list, field, kind) lookup the rules can make, so a service can fetch a chunk's lookups in one
+   * round trip before evaluating it (see listKeyOf for the key each reads from an event).
+   */
+  listLookups(): { readonly listPath: string; readonly field: string; readonly kind: "exact" | "address" }[] {
+    const seen = new Map<string, { listPath: string; field: string; kind: "exact" | "address" }>();
+    for (const node of this.nodesById.values()) {
+      for (const list of node.def.lists) {
+        const kind = lookupKind(list);
+        seen.set(`${list.listPath}\u0000${list.field}\u0000${kind}`, { listPath: list.listPath, field: list.field, kind });
+      }
+    }
+    return [...seen.values()];
+  }
+
   getRule(id: string): RuleDefinition | undefined {
     return this.nodesById.get(id)?.def;
   }
@@ -311,10 +335,9 @@ export class RuleEngine {
   private listsHold(conditions: readonly ListCondition[], event: RuleEvent, start: number): MaybePromise<boolean> {
     for (let i = start; i < conditions.length; i++) {
       const condition = conditions[i];
-      // Wazuh's list lookups read the user as srcuser first.
-      const key = condition.field === "user" ? (event.fields.srcuser ?? event.fields.dstuser) : fieldOf(event, condition.field);
+      const key = listKeyOf(event, condition.field);
       if (key === undefined) return false;
-      const kind = condition.lookup.includes("address") ? "address" : "exact";
+      const kind = lookupKind(condition);
       const value = this.lists.lookup(condition.listPath, key, kind);
       if (isPromise(value)) {
         return value.then((v) => (listResultHolds(condition, v) ? this.listsHold(conditions, event, i + 1) : false));

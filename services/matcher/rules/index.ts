@@ -14,7 +14,7 @@ export {
   type RuleDefinition,
   type StaticFieldOption,
 } from "./parse.js";
-export { expandDescription, RuleEngine, type RuleEngineOptions, type RuleEvent, type RuleMatch } from "./engine.js";
+export { expandDescription, listKeyOf, RuleEngine, type RuleEngineOptions, type RuleEvent, type RuleMatch } from "./engine.js";
 export {
   InMemoryListStore,
   parseListText,

@@ -2,7 +2,9 @@
 // by directory in the order given, excluded base names skipped), and list files read from disk. Everything else
 // works on strings (parseRuleXml, parseListText).
 import { readFileSync } from "node:fs";
-import { listXmlFiles, type RulesetFileOptions } from "./shared.js";
+import path from "node:path";
+import { guessListFormat } from "../../../lib/lists/parse.js";
+import { listXmlFiles, type RulesetFileOptions } from "../../../lib/wazuh/index.js";
 import { InMemoryListStore, parseListText, type ListFormat, type ListParseError } from "./lists.js";
 import { parseRuleXml, type RuleDefinition } from "./parse.js";
 
@@ -17,6 +19,7 @@ export function loadRuleDirs(dirs: readonly string[], options: RulesetFileOption
 
 export interface LoadedListFile {
   readonly listPath: string;
+  readonly file: string;
   readonly entries: number;
   readonly errors: readonly ListParseError[];
 }
@@ -26,13 +29,15 @@ export interface LoadedListFile {
  * (e.g. "etc/lists/blacklist-alienvault"), `file` where it is on disk.
  */
 export function loadListFiles(
-  files: readonly { readonly listPath: string; readonly file: string; readonly format: ListFormat }[],
+  files: readonly { readonly listPath: string; readonly file: string; readonly format?: ListFormat }[],
   store: InMemoryListStore = new InMemoryListStore(),
 ): { store: InMemoryListStore; loaded: LoadedListFile[] } {
   const loaded = files.map(({ listPath, file, format }) => {
-    const parsed = parseListText(readFileSync(file, "utf8"), format);
+    const text = readFileSync(file, "utf8");
+    // Guessed as `tld lists import` guesses it, so a file reads the same from disk and from Redis.
+    const parsed = parseListText(text, format ?? guessListFormat(path.basename(file), text.slice(0, 64 * 1024)));
     store.replace(listPath, parsed.entries);
-    return { listPath, entries: parsed.entries.length, errors: parsed.errors };
+    return { listPath, file, entries: parsed.entries.length, errors: parsed.errors };
   });
   return { store, loaded };
 }

@@ -1,6 +1,6 @@
 // Wazuh rule files: <group name="a,b,"> elements wrapping <rule id level> elements (and <var> definitions),
 // parsed into rule definitions with every pattern compiled. Errors carry file and line.
-import { compilePattern, parsePatternType, parseXmlFragment, substituteVariables, XmlSyntaxError, type CompiledPattern, type PatternType, type XmlElement } from "./shared.js";
+import { compilePattern, parsePatternType, parseXmlFragment, substituteVariables, XmlSyntaxError, type CompiledPattern, type PatternType, type XmlElement } from "../../../lib/wazuh/index.js";
 import { parseNetwork, type Network } from "./ip.js";
 
 export interface ExpressionCondition {

@@ -1,32 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseIp, parseNetwork, networkContains } from "./ip.js";
-import { InMemoryListStore, parseListText } from "./lists.js";
-
-test("IP parsing: IPv4, IPv6 forms, IPv4-mapped IPv6 is the IPv4 address, junk is null", () => {
-  assert.deepEqual(parseIp("10.0.0.1"), { version: 4, value: 0x0a000001 });
-  assert.deepEqual(parseIp("::ffff:10.0.0.1"), { version: 4, value: 0x0a000001 });
-  assert.equal(parseIp("2001:db8::1")?.version, 6);
-  assert.equal(parseIp("2001:0db8:0000:0000:0000:0000:0000:0001")?.value, parseIp("2001:db8::1")?.value);
-  assert.equal(parseIp("::1")?.value, 1n);
-  assert.equal(parseIp("fe80::1%eth0")?.version, 6);
-  for (const bad of ["256.1.1.1", "1.2.3", "01.2.3.4", "abc", "1:2:3", "1::2::3", ""]) assert.equal(parseIp(bad), null, bad);
-});
-
-test("networks: CIDR of any length, Wazuh prefix keys, host bits cleared", () => {
-  const net = parseNetwork("192.168.10.77/20");
-  assert.ok(net);
-  assert.equal(networkContains(net, parseIp("192.168.15.255")!), true);
-  assert.equal(networkContains(net, parseIp("192.168.16.0")!), false);
-  assert.deepEqual(parseNetwork("10.1."), { version: 4, base: 0x0a010000, prefix: 16 });
-  assert.deepEqual(parseNetwork("10."), { version: 4, base: 0x0a000000, prefix: 8 });
-  assert.equal(parseNetwork("1.2.3.4/33"), null);
-  const v6 = parseNetwork("2001:db8::/32");
-  assert.ok(v6);
-  assert.equal(networkContains(v6, parseIp("2001:db8:ffff::9")!), true);
-  assert.equal(networkContains(v6, parseIp("2001:db9::9")!), false);
-  assert.equal(networkContains(v6, parseIp("10.0.0.1")!), false);
-});
+import { InMemoryListStore } from "./memory.js";
+import { listName, ListNameError } from "./lookup.js";
+import { parseListText } from "./parse.js";
 
 test("list text: cdb with quoted keys and values, ipset with comments and CIDRs, plain; bad lines reported and skipped", () => {
   const cdb = parseListText('203.0.113.9:bad\n"2001:db8::1":v6\n10.1.:prefix\njustakey\n:novalue\n"open:x\n', "cdb");
@@ -70,4 +46,23 @@ test("in-memory lists: exact and address lookups, most specific entry wins, repl
   assert.equal(store.lookup("etc/lists/x", "2.2.2.2", "address"), "");
   store.remove("etc/lists/x", ["2.2.2.0/24"]);
   assert.equal(store.lookup("etc/lists/x", "2.2.2.2", "address"), undefined);
+});
+
+test("in-memory lists: a rule's etc/lists/NAME and the bare NAME are one list; the matching entry is reported as written", () => {
+  const store = new InMemoryListStore();
+  store.replace("blacklist-alienvault", [{ key: "10.1.", value: "" }, { key: "198.18.0.0/22", value: "v" }]);
+  assert.equal(store.has("etc/lists/blacklist-alienvault"), true);
+  assert.deepEqual(store.names(), ["blacklist-alienvault"]);
+  assert.deepEqual(store.match("etc/lists/blacklist-alienvault", "10.1.44.5", "address"), { entry: "10.1.", value: "" });
+  assert.equal(store.match("./etc/lists/blacklist-alienvault", "10.10.4.5", "address"), undefined, "10.1. is not 10.10.");
+  assert.deepEqual(store.match("blacklist-alienvault", "198.18.3.9", "address"), { entry: "198.18.0.0/22", value: "v" });
+});
+
+test("list names: both spellings resolve to one name; names that cannot be keys are refused", () => {
+  assert.equal(listName("etc/lists/blacklist-alienvault"), "blacklist-alienvault");
+  assert.equal(listName("./etc/lists/amazon/aws-eventnames"), "amazon/aws-eventnames");
+  assert.equal(listName("bars-1m"), "bars-1m");
+  for (const bad of ["", "etc/lists/", "a b", "x{y}", "../x", "a//b", "/abs", "x".repeat(201)]) {
+    assert.throws(() => listName(bad), ListNameError, bad);
+  }
 });

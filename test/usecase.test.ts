@@ -1,0 +1,45 @@
+// The use case end to end through the live pipeline: a listed address is added to the reputation list in Redis
+// (`tld lists add`), an access log is shipped with `tld replay`, and tld.alerts carries rule 100100 (level 10,
+// group attack) for the listed address and no 100100 for an unlisted one (whose 404 still raises 31101, which
+// proves its lines were evaluated). The rule is the repository's etc/rules/local_rules.xml, as shipped.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { avroType } from "../lib/schemas.js";
+import type { Alert } from "../lib/records.js";
+import { accessLine, readTopicWithKcat, runTag, tempFile, tld, waitFor } from "./harness/tools.js";
+
+test("use case: a listed IP's request gives rule 100100 on tld.alerts; an unlisted IP's does not", async () => {
+  const tag = runTag();
+  const listed = `192.0.2.${tag}`;
+  const unlisted = `198.51.100.${tag}`;
+  const agent = `it-usecase-${tag}-${Date.now()}`;
+  await tld("lists", "add", "blacklist-alienvault", listed);
+  try {
+    const lines = [accessLine(listed, 1), accessLine(unlisted, 2), accessLine(unlisted, 3, 404), accessLine(listed, 4, 404)];
+    await tld("replay", tempFile("access.log", lines.join("\n") + "\n"), "--format", "apache", "--agent", agent, "--json");
+
+    const alertType = avroType("Alert");
+    const mine = await waitFor("alerts for both addresses", () => {
+      const alerts = readTopicWithKcat("tld.alerts")
+        .map((r) => ({ key: r.key, alert: alertType.fromBuffer(r.value.subarray(5)) as Alert }))
+        .filter(({ alert }) => alert.agent.name === agent);
+      const seen = (ip: string) => alerts.some(({ alert }) => alert.fields.srcip === ip);
+      return alerts.length >= 3 && seen(listed) && seen(unlisted) ? alerts : undefined;
+    });
+    const forListed = mine.filter(({ alert }) => alert.fields.srcip === listed).map(({ alert }) => alert);
+    const forUnlisted = mine.filter(({ alert }) => alert.fields.srcip === unlisted).map(({ alert }) => alert);
+    assert.equal(forListed.length, 2, "both of the listed address's requests (200 and 404) alert");
+    for (const alert of forListed) {
+      assert.equal(alert.rule.id, "100100");
+      assert.equal(alert.rule.level, 10);
+      assert.ok(alert.rule.groups.includes("attack"));
+      assert.equal(alert.rule.description, "IP address found in AlienVault reputation database.");
+      assert.equal(alert.decoder, "web-accesslog");
+      assert.equal(alert.id, `${alert.eventId}:100100`);
+    }
+    assert.deepEqual(forUnlisted.map((a) => a.rule.id), ["31101"], "the unlisted address: only its 404, never 100100");
+    for (const { key, alert } of mine) assert.equal(key, alert.agent.id, "alerts are keyed by agent id");
+  } finally {
+    await tld("lists", "remove", "blacklist-alienvault", listed).catch(() => undefined);
+  }
+});
