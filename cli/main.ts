@@ -2,6 +2,9 @@
 import { Command } from "commander";
 import { registerStackCommands } from "./commands/stack.js";
 import { registerReplayCommand } from "./commands/replay.js";
+import { registerLogtestCommand } from "./commands/logtest.js";
+import { registerListsCommands } from "./commands/lists.js";
+import { registerAgentCommands } from "./commands/agent.js";
 import { exitWithError } from "./output.js";
 
 const program = new Command("tld")
@@ -11,5 +14,8 @@ const program = new Command("tld")
 
 registerStackCommands(program);
 registerReplayCommand(program);
+registerLogtestCommand(program);
+registerListsCommands(program);
+registerAgentCommands(program);
 
 program.parseAsync(process.argv).catch(exitWithError);

@@ -20,3 +20,21 @@ function readOrCreate(file: string): string {
 export function localAgentKey(config: TldConfig): string {
   return config.collector.agentKey ?? readOrCreate(path.join(config.stateDir, "secrets", "agent.key"));
 }
+
+/**
+ * The password agents enroll with: collector.enrollmentPassword (TLD_ENROLLMENT_PASSWORD) when set, else the
+ * first line of collector.enrollmentPasswordFile (default <stateDir>/secrets/enrollment.pass, like Wazuh's
+ * authd.pass) when it exists. Never generated: with neither, enrollment stays closed. Read on each call so the
+ * file can be written or changed without restarting the collector.
+ */
+export function enrollmentPassword(config: TldConfig): string | null {
+  if (config.collector.enrollmentPassword) return config.collector.enrollmentPassword;
+  const file = enrollmentPasswordFile(config);
+  if (!existsSync(file)) return null;
+  const password = readFileSync(file, "utf8").split(/\r?\n/)[0].trim();
+  return password.length > 0 ? password : null;
+}
+
+export function enrollmentPasswordFile(config: TldConfig): string {
+  return config.collector.enrollmentPasswordFile || path.join(config.stateDir, "secrets", "enrollment.pass");
+}

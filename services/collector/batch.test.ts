@@ -32,3 +32,19 @@ test("one bad event refuses the whole batch, naming where", () => {
     assert.match((r as { error: string }).error, expected);
   }
 });
+
+test("an enrolled agent's events carry its registered identity, not the body's claim", () => {
+  const body = { agent: { id: "999", name: "impostor", os: "plan9" }, events: [{ id: "e1", location: "C:\\Apache24\\logs\\access.log", logFormat: "apache", message: "x" }] };
+  const r = readBatch(body, limits, "10.0.0.7", 1, { id: "001", name: "win11", os: "windows" });
+  assert.ok(r.ok);
+  assert.deepEqual(r.events[0].agent, { id: "001", name: "win11", ip: "10.0.0.7", os: "windows" });
+  assert.equal(r.events[0].location, "C:\\Apache24\\logs\\access.log");
+  const noAgent = readBatch({ events: body.events }, limits, null, 1, { id: "001", name: "win11", os: null });
+  assert.ok(noAgent.ok);
+});
+
+test("the manager's key must name the agent in the body", () => {
+  const r = readBatch({ events: [{ location: "l", logFormat: "apache", message: "x" }] }, limits, null);
+  assert.equal(r.ok, false);
+  assert.match((r as { error: string }).error, /^agent:/);
+});

@@ -1,5 +1,7 @@
 // The collector's pure core: an agent's batch request, validated whole, into RawEvents (keyed by agent id).
 // A batch with any bad event is refused whole with the index and reason, so nothing is half-written.
+// An enrolled agent's events carry its registered identity whatever the body claims; only the manager's own
+// key (`tld replay`) names the agent in the body.
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { AgentRef, RawEvent } from "../../lib/records.js";
@@ -29,21 +31,31 @@ export function batchSchema(limits: BatchLimits) {
       collectedAt: z.number().int().nonnegative().optional(),
     })
     .strict();
-  return z.object({ agent: agentSchema, events: z.array(event).min(1).max(limits.maxLinesPerBatch) }).strict();
+  return z.object({ agent: agentSchema.optional(), events: z.array(event).min(1).max(limits.maxLinesPerBatch) }).strict();
 }
 
 export type BatchRequest = z.infer<ReturnType<typeof batchSchema>>;
 
 export type BatchResult = { ok: true; agent: AgentRef; events: RawEvent[] } | { ok: false; error: string };
 
-export function readBatch(body: unknown, limits: BatchLimits, peerIp: string | null, now = Date.now()): BatchResult {
+/** The identity an enrolled agent authenticated as (registry record); absent for the manager's own key. */
+export interface EnrolledAgent {
+  id: string;
+  name: string;
+  os: string | null;
+}
+
+export function readBatch(body: unknown, limits: BatchLimits, peerIp: string | null, now = Date.now(), enrolled?: EnrolledAgent): BatchResult {
   const parsed = batchSchema(limits).safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { ok: false, error: `${issue.path.join(".") || "body"}: ${issue.message}` };
   }
   const { agent: a, events } = parsed.data;
-  const agent: AgentRef = { id: a.id ?? a.name.replace(/[^A-Za-z0-9._-]/g, "_"), name: a.name, ip: peerIp, os: a.os ?? null };
+  let agent: AgentRef;
+  if (enrolled) agent = { id: enrolled.id, name: enrolled.name, ip: peerIp, os: enrolled.os };
+  else if (a) agent = { id: a.id ?? a.name.replace(/[^A-Za-z0-9._-]/g, "_"), name: a.name, ip: peerIp, os: a.os ?? null };
+  else return { ok: false, error: "agent: required with the manager's key (an enrolled agent's key names the agent)" };
   return {
     ok: true,
     agent,

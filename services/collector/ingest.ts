@@ -1,57 +1,65 @@
 // The collector's HTTP face for agents: authenticated batch ingestion into tld.events.raw.
-import { timingSafeEqual } from "node:crypto";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import rateLimit from "@fastify/rate-limit";
+import type { IncomingMessage } from "node:http";
+import type { FastifyInstance } from "fastify";
 import client from "prom-client";
 import type { Publisher } from "../../lib/kafka.js";
 import type { RawEvent } from "../../lib/records.js";
 import type { TopicSerde } from "../../lib/serde.js";
 import { TOPICS } from "../../lib/topics.js";
+import type { Authenticate } from "./auth.js";
 import { readBatch, type BatchLimits } from "./batch.js";
 
 export interface IngestOptions {
-  agentKey: string;
+  authenticate: Authenticate;
   limits: BatchLimits;
   publisher: Publisher;
   raw: TopicSerde<RawEvent>;
   metrics: client.Registry;
-  /** Requests per second allowed per agent key. */
+  /** Counter of refused requests, shared with the other agent routes. */
+  refused: client.Counter<"reason">;
+  /** Requests per second allowed per agent. */
   ratePerSecond?: number;
+  /** The HTTP body limit (the collector's bodyLimitBytes), to bound how much of a refused body is read. */
+  bodyLimitBytes: number;
 }
 
 const RETRY_AFTER_SECONDS = 5;
 
-function keyMatches(header: string | undefined, expected: Buffer): boolean {
-  if (!header?.startsWith("Bearer ")) return false;
-  const given = Buffer.from(header.slice(7));
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** Reads a request body to its end without keeping it; gives up (the connection then closes) past the bounds. */
+function discardBody(raw: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<void> {
+  if (raw.complete || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      raw.removeListener("data", onData);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) finish();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    raw.on("data", onData);
+    raw.once("end", finish);
+    raw.once("error", finish);
+    raw.resume();
+  });
 }
 
 export async function registerIngest(app: FastifyInstance, options: IngestOptions): Promise<void> {
-  const expected = Buffer.from(options.agentKey);
   const accepted = new client.Counter({ name: "tld_collector_events_accepted_total", help: "Log lines accepted into tld.events.raw", registers: [options.metrics] });
-  const refused = new client.Counter({ name: "tld_collector_requests_refused_total", help: "Agent requests refused", labelNames: ["reason"], registers: [options.metrics] });
-
-  await app.register(rateLimit, {
-    global: false,
-    keyGenerator: (req: FastifyRequest) => req.headers.authorization ?? req.ip,
-  });
-
-  const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!keyMatches(req.headers.authorization, expected)) {
-      refused.inc({ reason: "unauthenticated" });
-      return reply.code(401).header("www-authenticate", "Bearer").send({ error: "missing or invalid agent key" });
-    }
-  };
+  const { refused } = options;
 
   app.post(
     "/v1/events",
     {
-      onRequest: authenticate,
+      onRequest: options.authenticate,
       config: { rateLimit: { max: options.ratePerSecond ?? 200, timeWindow: 1000 } },
     },
     async (req, reply) => {
-      const batch = readBatch(req.body, options.limits, req.ip);
+      const caller = req.caller;
+      const batch = readBatch(req.body, options.limits, req.ip, Date.now(), caller?.kind === "agent" ? caller.agent : undefined);
       if (!batch.ok) {
         refused.inc({ reason: "malformed" });
         return reply.code(400).send({ error: batch.error });
@@ -69,9 +77,14 @@ export async function registerIngest(app: FastifyInstance, options: IngestOption
     },
   );
 
-  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode ?? 500;
-    if (status === 413) refused.inc({ reason: "too_large" });
+    if (status === 413) {
+      refused.inc({ reason: "too_large" });
+      // Answering while the client is still sending makes the kernel reset the connection, and the client
+      // sees EPIPE instead of the 413. Read (and discard) the rest first, within bounds.
+      await discardBody(req.raw, options.bodyLimitBytes * 4, 5_000);
+    }
     if (status >= 500) req.log.error({ err }, "request failed");
     return reply.code(status).send({ error: status === 413 ? "request body too large" : err.message });
   });
