@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { cmdlineMatches, formatPidFile, ManagedProcess, parsePidFile, readCmdline, stackPaths, tailFile, withStackLock } from "./process.js";
+import { cmdlineMatches, formatPidFile, parsePidFile, readCmdline } from "../lib/pidFile.js";
+import { ManagedProcess, stackPaths, tailFile, withStackLock } from "./process.js";
 
 test("pid files round-trip: pid first (for shell use), argv as JSON second", () => {
   const rec = { pid: 1234, argv: ["/usr/bin/java", "-cp", "/a b/*", "kafka.Kafka"] };

@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { alive, cmdlineMatches, formatPidFile, parsePidFile, readCmdline, type PidRecord } from "../lib/pidFile.js";
 
 /** A failure of the local stack the user can act on; the CLI prints it without a stack trace. */
 export class StackError extends Error {
@@ -32,52 +33,6 @@ export function stackPaths(stateDir: string): StackPaths {
     data: path.join(stateDir, "data"),
     cache: path.join(stateDir, "cache"),
   };
-}
-
-export interface PidRecord {
-  pid: number;
-  argv: string[];
-}
-
-export function formatPidFile(record: PidRecord): string {
-  return `${record.pid}\n${JSON.stringify(record.argv)}\n`;
-}
-
-/** Undefined for anything that is not a pid file we wrote (then it is treated as absent, never acted on). */
-export function parsePidFile(text: string): PidRecord | undefined {
-  const [first, second] = text.split("\n");
-  const pid = Number(first);
-  if (!Number.isInteger(pid) || pid <= 1 || second === undefined) return undefined;
-  try {
-    const argv: unknown = JSON.parse(second);
-    if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === "string")) return undefined;
-    return { pid, argv: argv as string[] };
-  } catch {
-    return undefined;
-  }
-}
-
-/** /proc/<pid>/cmdline split into argv; undefined when the process is gone (or a zombie, whose cmdline is empty). */
-export function readCmdline(pid: number): string[] | undefined {
-  try {
-    const raw = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    if (raw === "") return undefined;
-    const argv = raw.split("\0");
-    if (argv[argv.length - 1] === "") argv.pop();
-    return argv;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Whether a live process is the one we started. Exact argv equality; also accepted: the same words joined into
- * one string, which is what a process that rewrites its title in place (setproctitle) leaves in /proc.
- */
-export function cmdlineMatches(recorded: readonly string[], actual: readonly string[] | undefined): boolean {
-  if (!actual || actual.length === 0) return false;
-  if (actual.length === recorded.length && actual.every((a, i) => a === recorded[i])) return true;
-  return actual.join(" ").trim() === recorded.join(" ");
 }
 
 /** The last `lines` lines of a file ("" when it does not exist). Reads at most the last 64 KiB. */
@@ -121,16 +76,6 @@ export interface WaitOptions {
   /** The log to quote when the part fails (default: the process's own log). */
   logFile?: string;
   intervalMs?: number;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else (still alive, and its cmdline decides whether it is ours).
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 export class ManagedProcess {

@@ -1,9 +1,10 @@
 // `tld agent enroll|run` (on an endpoint) and `tld agents ls|rm` (on the manager). The agent's logic lives in
 // agents/; the registry in the collector. `tld agents` talks to the collector with the manager's own key.
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { AgentConfigError, loadAgentConfig, type AgentConfig } from "../../agents/config.js";
 import { enrollAgent, readEnrollment } from "../../agents/enroll.js";
+import { acquireInstanceLock, AgentAlreadyRunning } from "../../agents/instanceLock.js";
 import { startAgent } from "../../agents/run.js";
 import { callCollector, closeCollectorConnections, CollectorRefused, CollectorUnreachable } from "../../lib/collectorClient.js";
 import { loadConfig } from "../../lib/config.js";
@@ -120,6 +121,10 @@ Then: tld agent run --config agent.yml`,
       const enrollment = readEnrollment(config.state_dir);
       if (!enrollment) throw new UserError(`not enrolled yet: run \`tld agent enroll --config ${options.config} --password-file FILE\` first`);
       const log = createLogger("agent");
+      mkdirSync(config.state_dir, { recursive: true, mode: 0o700 });
+      const lock = await acquireInstanceLock(config.state_dir, log).catch((err: unknown) => {
+        throw err instanceof AgentAlreadyRunning ? new UserError(err.message) : err;
+      });
       const running = await startAgent(config, enrollment, log);
       const stop = (signal: string) => {
         log.info({ signal }, "stopping: sending what was read, saving offsets");
@@ -127,7 +132,7 @@ Then: tld agent run --config agent.yml`,
       };
       process.once("SIGINT", () => stop("SIGINT"));
       process.once("SIGTERM", () => stop("SIGTERM"));
-      await running.done;
+      await running.done.finally(() => lock.release());
       log.info("agent stopped");
     });
 
