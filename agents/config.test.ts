@@ -9,7 +9,7 @@ test("a minimal config gets Wazuh-like defaults and a state_dir beside the confi
   const c = parseAgentConfig(base, "/etc/tld-agent/agent.yml", path.posix);
   assert.equal(c.state_dir, "/etc/tld-agent/state");
   assert.equal(c.only_future_events, true);
-  assert.equal(c.batch_max_lines, 1000);
+  assert.equal(c.batch_max_lines, 5000);
   assert.equal(c.batch_max_delay_ms, 100);
   assert.equal(c.buffer_max_mb, 100);
   assert.deepEqual(c.groups, []);

@@ -31,7 +31,7 @@ export const agentConfigSchema = z
     ca_file: z.string().min(1).optional().describe("PEM CA the manager's certificate must chain to (HTTPS)"),
     only_future_events: z.boolean().default(true),
     notify_time: z.number().int().min(1).max(3600).default(10).describe("seconds between keepalives"),
-    batch_max_lines: z.number().int().min(1).max(10_000).default(1000),
+    batch_max_lines: z.number().int().min(1).max(10_000).default(5000).describe("a backlog goes out in batches this big: one batch is in flight at a time, so size sets catch-up speed"),
     batch_max_bytes: z.number().int().min(1024).max(4 * 1024 * 1024).default(1024 * 1024).describe("stays under the collector's 5 MB body limit"),
     batch_max_delay_ms: z.number().int().min(1).max(10_000).default(100),
     max_line_bytes: z.number().int().min(64).max(64 * 1024).default(64 * 1024).describe("longer lines are cut (the collector's limit)"),
