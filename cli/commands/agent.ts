@@ -116,6 +116,23 @@ Then: tld agent run --config agent.yml`,
     .command("run")
     .description("tail the configured files and ship their lines to the manager until stopped (SIGINT/SIGTERM)")
     .requiredOption("-c, --config <file>", "agent configuration (YAML)")
+    .addHelpText(
+      "after",
+      `
+Each localfile is tailed with file-system events and a polling fallback (poll_interval_ms), through rotation by
+rename, copytruncate and truncation. Offsets are saved in state_dir only once the manager has acknowledged the
+lines (or they are in the disk buffer), so a restart or a kill -9 re-sends at most the batch in flight and skips
+nothing. A file seen for the first time is read from its end (only_future_events: true) unless told otherwise.
+
+While the manager is unreachable, batches wait in state_dir/buffer (at most buffer_max_mb, default 100 MB; what
+does not fit is dropped and counted in \`tld agents ls\`), then go out in order once it answers.
+
+One agent per state_dir: a second \`tld agent run\` on the same state_dir asks the running one to stop (it saves
+its offsets) and takes over, so no line is shipped twice.
+
+Tuning keys (defaults): batch_max_lines (5000), batch_max_bytes (1 MiB), batch_max_delay_ms (100: a lone line
+leaves within that), notify_time (10 s between keepalives), max_line_bytes (64 KiB), only_future_events (true).`,
+    )
     .action(async (options: { config: string }) => {
       const config = agentConfig(options.config);
       const enrollment = readEnrollment(config.state_dir);
