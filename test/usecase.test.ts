@@ -43,3 +43,40 @@ test("use case: a listed IP's request gives rule 100100 on tld.alerts; an unlist
     await tld("lists", "remove", "blacklist-alienvault", listed).catch(() => undefined);
   }
 });
+
+test("re-importing the list changes live matching without a restart (the delay is printed)", async () => {
+  const tag = runTag();
+  const attacker = `203.0.113.${tag}`;
+  const agent = `it-reimport-${tag}-${Date.now()}`;
+  const alertType = avroType("Alert");
+  const alertsFor = () =>
+    readTopicWithKcat("tld.alerts")
+      .map((r) => alertType.fromBuffer(r.value.subarray(5)) as Alert)
+      .filter((alert) => alert.agent.name === agent);
+  const sentAt = new Map<number, number>();
+  const send = (i: number) => sentAt.set(i, Date.now()) && tld("replay", tempFile("access.log", accessLine(attacker, i, 404) + "\n"), "--format", "apache", "--agent", agent, "--json");
+
+  // Before: the attacker's 404 is evaluated (31101) and is not 100100.
+  await send(0);
+  await waitFor("the unlisted 404's alert", () => (alertsFor().some((a) => a.rule.id === "31101") ? true : undefined));
+  assert.equal(alertsFor().filter((a) => a.rule.id === "100100").length, 0);
+
+  // Re-import the list (a feed refresh) with the attacker in it; keep sending until the matcher sees it.
+  await tld("lists", "import", tempFile("alienvault_reputation.ipset", `# refreshed feed\n198.18.0.0/22\n${attacker}\n`), "--name", "blacklist-alienvault", "--json");
+  const importedAt = Date.now();
+  try {
+    let i = 1;
+    await send(i++); // straight after the import: is it live already?
+    const firstListedLine = await waitFor("100100 for the re-imported address", async () => {
+      const hit = alertsFor().find((a) => a.rule.id === "100100");
+      if (hit) return hit;
+      await send(i++);
+      return undefined;
+    }, 60_000, 100);
+    const line = Number(/GET \/page\/(\d+) /.exec(firstListedLine.fullLog)?.[1]);
+    console.log(`# re-import → live matching: the first 100100 came from line ${line}, sent ${(sentAt.get(line) ?? NaN) - importedAt} ms after the import returned (no restart)`);
+    assert.ok(line >= 1);
+  } finally {
+    await tld("lists", "remove", "blacklist-alienvault", attacker, "198.18.0.0/22").catch(() => undefined);
+  }
+});
