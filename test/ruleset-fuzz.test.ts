@@ -14,26 +14,15 @@ import type { RawEvent } from "../lib/records.js";
 import { avroType } from "../lib/schemas.js";
 import { decodeEvent, loadDecoderEngine } from "../services/decoder/decode.js";
 import { createMatcher, loadRuleEngine } from "../services/matcher/match.js";
+import { seededRandom } from "../bench/logs.js";
 
 const LINES = 120_000;
 const SEED = 20261204;
 
 const root = (p: string) => path.join(PACKAGE_ROOT, p);
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test(`fuzz: ${LINES} random and malformed lines through decoders and rules`, () => {
-  const random = rng(SEED);
+  const random = seededRandom(SEED);
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
   const decoders = loadDecoderEngine({ decoderDirs: [root("ruleset/decoders")], decoderExclude: [] });
