@@ -4,6 +4,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:net";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { ensureApacheInstalled, startApache } from "../demo/apache.js";
 import { createLab, labUnavailable, type Lab, type LabHost } from "../demo/lab.js";
 
 const unavailable = await labUnavailable();
@@ -41,4 +45,19 @@ test("lab: attacker -> victim over the attack link, victim -> manager over the m
   }
   const left = execFileSync("ip", ["netns", "list"]).toString();
   assert.ok(!left.includes(lab.victim.netns) && !left.includes(lab.attacker.netns), left);
+});
+
+test("Apache in the victim namespace serves the attacker and writes a combined access-log line for it", { skip: unavailable ?? false }, async () => {
+  await ensureApacheInstalled((line) => console.log(`# ${line}`));
+  const lab = await createLab();
+  const apache = await startApache(lab, lab.victim, mkdtempSync(path.join(tmpdir(), "tld-apache-")));
+  try {
+    const script = `fetch(${JSON.stringify(apache.url)},{headers:{"user-agent":"curl/7.81.0"}}).then(async r=>console.log(r.status,(await r.text()).includes("It works")))`;
+    assert.equal((await lab.exec(lab.attacker, process.execPath, ["-e", script])).stdout.trim(), "200 true");
+    const line = readFileSync(apache.accessLog, "utf8").trim();
+    assert.match(line, new RegExp(`^${lab.attacker.address.replace(/\./g, "\\.")} - - \\[[^\\]]+\\] "GET / HTTP/1.1" 200 \\d+ "-" "curl/7.81.0"$`));
+  } finally {
+    await apache.stop();
+    await lab.destroy();
+  }
 });
