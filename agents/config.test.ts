@@ -41,3 +41,13 @@ test("Windows: C:\\ locations are absolute, relative ones are refused, state_dir
   // A POSIX path is not absolute on Windows either way round.
   assert.throws(() => parseAgentConfig({ ...base, localfile: [{ location: "C:\\x.log", log_format: "apache" }] }, "/a.yml", path.posix), /absolute/);
 });
+
+test("active_response: on with the auto enforcer by default; an unknown enforcer or key is named", () => {
+  assert.deepEqual(parseAgentConfig(base, "/etc/tld-agent/agent.yml", path.posix).active_response, { disabled: false, enforcer: "auto" });
+  const chosen = parseAgentConfig({ ...base, active_response: { enforcer: "ipset" } }, "/a.yml", path.posix);
+  assert.deepEqual(chosen.active_response, { disabled: false, enforcer: "ipset" });
+  assert.throws(
+    () => parseAgentConfig({ ...base, active_response: { enforcer: "pf", timeout: 5 } }, "/a.yml", path.posix),
+    (err: AgentConfigError) => err.problems.some((p) => p.startsWith("active_response.enforcer:")) && err.problems.some((p) => p.includes("active_response.timeout")),
+  );
+});

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
+import { ENFORCER_CHOICES } from "./enforce/registry.js";
 
 export const AGENT_LOG_FORMATS = ["apache", "nginx", "syslog", "json"] as const;
 
@@ -15,6 +16,17 @@ const localfileSchema = z
     location: z.string().min(1).describe("a file path or a glob (C:\\Apache24\\logs\\*.log on Windows)"),
     log_format: z.enum(AGENT_LOG_FORMATS),
     only_future_events: z.boolean().optional().describe("on a file's first sight read only lines written from now on (default: the top-level setting)"),
+  })
+  .strict();
+
+/** Wazuh's agent-side <active-response> block: whether the agent takes commands, and which firewall it drives. */
+const activeResponseSchema = z
+  .object({
+    disabled: z.boolean().default(false).describe("true: the agent receives no block commands (no push channel)"),
+    enforcer: z
+      .enum(ENFORCER_CHOICES)
+      .default("auto")
+      .describe("auto = netsh on Windows, nftables where `nft` works, else iptables; or nftables, iptables, ipset, netsh"),
   })
   .strict();
 
@@ -38,6 +50,7 @@ export const agentConfigSchema = z
     buffer_max_mb: z.number().min(1).max(100_000).default(100).describe("disk buffer while the manager is unreachable"),
     poll_interval_ms: z.number().int().min(10).max(60_000).default(250).describe("polling fallback beside file-system events"),
     localfile: z.array(localfileSchema).min(1, "at least one localfile entry is needed"),
+    active_response: activeResponseSchema.default({ disabled: false, enforcer: "auto" }),
   })
   .strict();
 

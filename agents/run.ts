@@ -10,6 +10,7 @@ import { agentOs, agentVersion, collectorEndpoint, type Enrollment } from "./enr
 import { Batcher } from "./ship/batcher.js";
 import { DiskBuffer } from "./ship/diskBuffer.js";
 import { Shipper, type SendBatch } from "./ship/shipper.js";
+import { startActiveResponse } from "./respond/start.js";
 import { lineId } from "./tail/identity.js";
 import { OffsetStore } from "./tail/offsets.js";
 import { LocationTailer, type TailedLine } from "./tail/tailer.js";
@@ -72,6 +73,15 @@ export async function startAgent(config: AgentConfig, enrollment: Enrollment, lo
   };
   const shipper = new Shipper(send, buffer, log);
   shipper.resume();
+
+  // Active response: block commands over the push channel; results go out through the shipper like lines.
+  const activeResponse = await startActiveResponse({
+    config,
+    agent: { id: enrollment.id, name: enrollment.name, key: enrollment.key },
+    endpoint,
+    submit: (events) => shipper.submit(events),
+    log,
+  });
 
   const waker = new Waker();
   const tailers = config.localfile.map(
@@ -156,6 +166,7 @@ export async function startAgent(config: AgentConfig, enrollment: Enrollment, lo
     // Stopping: what was read goes out (or to disk) and the offsets are saved before the process exits.
     if (!failure) await flush();
     await inFlight;
+    await activeResponse?.stop(); // its last results still go out through the shipper
     clearInterval(keepalive);
     await shipper.stop();
     for (const tailer of tailers) await tailer.close();

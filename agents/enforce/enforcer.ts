@@ -35,8 +35,11 @@ export interface Enforcer {
   readonly name: EnforcerName;
   /** The kernel lifts a block by itself at its timeout (nftables, ipset): the block ends on time even if the agent is dead. */
   readonly kernelTimeouts: boolean;
-  /** Checks the tool runs and creates what the enforcer needs (table, sets, rules); idempotent, keeps live blocks. */
-  prepare(): Promise<void>;
+  /**
+   * Checks the firewall can be driven, changing nothing: what an enforcer needs (table, sets, rules) is made with
+   * the first block, so an agent that never blocks leaves the ruleset as it found it.
+   */
+  probe(): Promise<void>;
   /** Blocks the address for ttlMs from now; blocking it again sets the new end (never a second rule). */
   block(address: FirewallAddress, ttlMs: number): Promise<void>;
   /** Lifts the block; an address that is not blocked is fine. */

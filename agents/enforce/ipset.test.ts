@@ -7,9 +7,15 @@ import { RecordingRunner } from "./recordingRunner.js";
 const v4 = firewallAddress("203.0.113.9")!;
 const v6 = firewallAddress("2001:db8::9")!;
 
-test("prepare: a timeout set per family and the iptables rules that drop its members", async () => {
+test("probe only reads; a family's first block makes its timeout set and the iptables rules that drop its members", async () => {
   const runner = new RecordingRunner((c) => (c.args.includes("-C") ? { code: 1 } : undefined));
-  await new IpsetEnforcer(runner.run).prepare();
+  const ipset = new IpsetEnforcer(runner.run);
+  await ipset.probe();
+  await ipset.block(v4, 59_001);
+  await ipset.block(v4, 10_000);
+  await ipset.block(v6, 10_000);
+  await ipset.unblock(v6);
+  assert.equal(await ipset.isBlocked(v4), true);
   const match = (tool: string, op: string, chain: string, family: number) => `${tool} -w 5 ${op} ${chain} -m set --match-set tld-blocked${family} src -m comment --comment tld-agent -j DROP`;
   assert.deepEqual(runner.lines(), [
     "ipset list -n",
@@ -19,24 +25,17 @@ test("prepare: a timeout set per family and the iptables rules that drop its mem
     match("iptables", "-I", "INPUT", 4),
     match("iptables", "-C", "FORWARD", 4),
     match("iptables", "-I", "FORWARD", 4),
+    "ipset add tld-blocked4 203.0.113.9 timeout 60 -exist",
+    "ipset add tld-blocked4 203.0.113.9 timeout 10 -exist",
     "ipset create tld-blocked6 hash:ip family inet6 timeout 0 -exist",
     match("ip6tables", "-C", "INPUT", 6),
     match("ip6tables", "-I", "INPUT", 6),
     match("ip6tables", "-C", "FORWARD", 6),
     match("ip6tables", "-I", "FORWARD", 6),
+    "ipset add tld-blocked6 2001:db8::9 timeout 10 -exist",
+    "ipset del tld-blocked6 2001:db8::9 -exist",
+    "ipset test tld-blocked4 203.0.113.9",
   ]);
-});
-
-test("block is one ipset add with the timeout in whole seconds (-exist resets it); unblock one del", async () => {
-  const runner = new RecordingRunner();
-  const ipset = new IpsetEnforcer(runner.run);
-  await ipset.prepare();
-  runner.calls.length = 0;
-  await ipset.block(v4, 59_001);
-  await ipset.block(v6, 10_000);
-  await ipset.unblock(v6);
-  assert.equal(await ipset.isBlocked(v4), true);
-  assert.deepEqual(runner.lines(), ["ipset add tld-blocked4 203.0.113.9 timeout 60 -exist", "ipset add tld-blocked6 2001:db8::9 timeout 10 -exist", "ipset del tld-blocked6 2001:db8::9 -exist", "ipset test tld-blocked4 203.0.113.9"]);
   assert.equal(ipsetTimeoutSeconds((IPSET_MAX_TIMEOUT_S + 1) * 1000), 0, "beyond the kernel's limit: no timeout, the agent lifts it");
 });
 

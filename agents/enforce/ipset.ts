@@ -47,7 +47,7 @@ export class IpsetEnforcer implements Enforcer {
     if (result.code !== 0) throw new FirewallError(`ipset could not ${what}: ${toolOutput(result)}`);
   }
 
-  /** The family's set and its DROP rules, made once per run (and again after a failure). */
+  /** The family's set and its DROP rules, made with the family's first block of a run (again after a failure). */
   private async prepareFamily(version: 4 | 6): Promise<void> {
     if (this.ready.has(version)) return;
     await this.ipset(ipsetCreateArgs(version), `create ${IPSET_NAMES[version]}`);
@@ -55,12 +55,10 @@ export class IpsetEnforcer implements Enforcer {
     this.ready.add(version);
   }
 
-  async prepare(): Promise<void> {
+  async probe(): Promise<void> {
     const probe = await runIptables(this.run, "ipset", ["list", "-n"]);
     if (probe.code !== 0) throw new FirewallInactive(`ipset cannot list sets: ${toolOutput(probe)}`);
     await probeIptables(this.run, "iptables");
-    await this.prepareFamily(4);
-    await this.prepareFamily(6).catch(() => {}); // IPv6 blocks fail one by one with the reason if this cannot be made
   }
 
   async block(address: FirewallAddress, ttlMs: number): Promise<void> {

@@ -36,11 +36,11 @@ test("unblock: deletes our rule (every copy) from both chains, nothing when it i
   ]);
 });
 
-test("prepare probes iptables; missing tool or not root is an inactive firewall", async () => {
+test("probe lists INPUT; missing tool or not root is an inactive firewall", async () => {
   const ok = new RecordingRunner();
-  await new IptablesEnforcer(ok.run).prepare();
+  await new IptablesEnforcer(ok.run).probe();
   assert.deepEqual(ok.lines(), ["iptables -w 5 -n -L INPUT", "ip6tables -w 5 -n -L INPUT"]);
-  await assert.rejects(new IptablesEnforcer(new RecordingRunner(() => "missing").run).prepare(), (e: Error) => e instanceof FirewallInactive && /iptables not found \(install iptables\)/.test(e.message));
+  await assert.rejects(new IptablesEnforcer(new RecordingRunner(() => "missing").run).probe(), (e: Error) => e instanceof FirewallInactive && /iptables not found \(install iptables\)/.test(e.message));
   const notRoot = new RecordingRunner(() => ({ code: 4, stderr: "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n" }));
-  await assert.rejects(new IptablesEnforcer(notRoot.run).prepare(), (e: Error) => e instanceof FirewallInactive && /run the agent as root/.test(e.message));
+  await assert.rejects(new IptablesEnforcer(notRoot.run).probe(), (e: Error) => e instanceof FirewallInactive && /run the agent as root/.test(e.message));
 });

@@ -68,7 +68,7 @@ export class IptablesEnforcer implements Enforcer {
 
   constructor(private readonly run: RunProgram) {}
 
-  async prepare(): Promise<void> {
+  async probe(): Promise<void> {
     await probeIptables(this.run, "iptables");
     // ip6tables may be absent on an IPv4-only host: IPv6 blocks then fail one by one, with the reason.
     await probeIptables(this.run, "ip6tables").catch(() => {});

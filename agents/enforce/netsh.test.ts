@@ -28,15 +28,15 @@ test("unblock deletes both rules by name; IPv6 names keep the canonical address"
   assert.equal(await new NetshEnforcer(gone.run).isBlocked(v6), false);
 });
 
-test("prepare: every profile OFF, no elevation or no netsh is an inactive firewall", async () => {
+test("probe: every profile OFF, no elevation or no netsh is an inactive firewall", async () => {
   const off = "\nDomain Profile Settings:\n----------------------------------------------------------------------\nState                                 OFF\n\nPrivate Profile Settings:\n----------------------------------------------------------------------\nState                                 OFF\n\nPublic Profile Settings:\n----------------------------------------------------------------------\nState                                 OFF\nOk.\n\n";
   assert.equal(allProfilesOff(off), true);
   assert.equal(allProfilesOff(off.replace(/OFF\n\nPublic/, "ON\n\nPublic")), false);
   assert.equal(allProfilesOff("Zustand                               AUS\n"), false, "output it cannot read counts as on");
   const runner = new RecordingRunner(() => ({ stdout: off }));
-  await assert.rejects(new NetshEnforcer(runner.run).prepare(), (e: Error) => e instanceof FirewallInactive && /off in every profile/.test(e.message));
+  await assert.rejects(new NetshEnforcer(runner.run).probe(), (e: Error) => e instanceof FirewallInactive && /off in every profile/.test(e.message));
   assert.deepEqual(runner.lines(), ["netsh advfirewall show allprofiles state"]);
   const denied = new RecordingRunner(() => ({ code: 1, stdout: "The requested operation requires elevation (Run as administrator).\n" }));
   await assert.rejects(new NetshEnforcer(denied.run).block(v4, 1000), (e: Error) => e instanceof FirewallInactive && /elevated/.test(e.message));
-  await assert.rejects(new NetshEnforcer(new RecordingRunner(() => "missing").run).prepare(), /netsh not found/);
+  await assert.rejects(new NetshEnforcer(new RecordingRunner(() => "missing").run).probe(), /netsh not found/);
 });

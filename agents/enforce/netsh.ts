@@ -58,7 +58,7 @@ export class NetshEnforcer implements Enforcer {
     return result;
   }
 
-  async prepare(): Promise<void> {
+  async probe(): Promise<void> {
     const state = await this.netsh(NETSH_STATE_ARGS);
     if (state.code !== 0) throw new FirewallInactive(`netsh cannot read the firewall state: ${toolOutput(state)}`);
     if (allProfilesOff(state.stdout)) throw new FirewallInactive("Windows Defender Firewall is off in every profile");

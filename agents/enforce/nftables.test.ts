@@ -38,20 +38,33 @@ test("block: one transaction that resets the element's timeout; unblock tolerate
   assert.equal(nftTimeout(10), "1000ms", "never a zero or sub-second timeout");
 });
 
-test("the enforcer feeds nft its script on stdin (nft -f -), never on a command line", async () => {
+test("probe only reads; the first block makes the table in its own transaction; scripts go on stdin (nft -f -)", async () => {
   const runner = new RecordingRunner();
   const nft = new NftablesEnforcer(runner.run);
-  await nft.prepare();
+  await nft.probe();
   await nft.block(v4, 60_000);
+  await nft.block(v6, 60_000);
   await nft.unblock(v4);
-  assert.deepEqual(runner.calls.map((c) => [c.tool, ...c.args]), [["nft", "-f", "-"], ["nft", "-f", "-"], ["nft", "-f", "-"]]);
-  assert.equal(runner.calls[1].input, nftBlockScript(v4, 60_000));
+  assert.deepEqual(runner.calls.map((c) => [c.tool, ...c.args]), [["nft", "list", "tables"], ["nft", "-f", "-"], ["nft", "-f", "-"], ["nft", "-f", "-"]]);
+  assert.equal(runner.calls[1].input, nftPrepareScript() + nftBlockScript(v4, 60_000));
+  assert.equal(runner.calls[2].input, nftBlockScript(v6, 60_000));
+  assert.equal(runner.calls[3].input, nftUnblockScript(v4));
   assert.equal(await nft.isBlocked(v4), true);
-  assert.deepEqual(runner.calls[3].args, ["get", "element", "inet", "tld", "blocked4", "{ 203.0.113.9 }"]);
+  assert.deepEqual(runner.calls[4].args, ["get", "element", "inet", "tld", "blocked4", "{ 203.0.113.9 }"]);
+});
+
+test("a table removed behind the agent's back is made again on the next block", async () => {
+  let flushed = false;
+  const runner = new RecordingRunner((c) => (flushed && c.input && !c.input.startsWith("add table") ? { code: 1, stderr: "Error: Could not process rule: No such file or directory\n" } : undefined));
+  const nft = new NftablesEnforcer(runner.run);
+  await nft.block(v4, 1000);
+  flushed = true;
+  await nft.block(v4, 2000);
+  assert.deepEqual(runner.calls.map((c) => c.input?.startsWith("add table")), [true, false, true]);
 });
 
 test("missing nft or no privileges: firewall inactive; another failure: a firewall error with nft's words", async () => {
-  await assert.rejects(new NftablesEnforcer(new RecordingRunner(() => "missing").run).prepare(), (err: Error) => err instanceof FirewallInactive && /nft not found \(install nftables\)/.test(err.message));
+  await assert.rejects(new NftablesEnforcer(new RecordingRunner(() => "missing").run).probe(), (err: Error) => err instanceof FirewallInactive && /nft not found \(install nftables\)/.test(err.message));
   const eperm = new RecordingRunner(() => ({ code: 1, stderr: "Error: Could not process rule: Operation not permitted\n" }));
   await assert.rejects(new NftablesEnforcer(eperm.run).block(v4, 1000), (err: Error) => err instanceof FirewallInactive && /run the agent as root/.test(err.message));
   const bad = new RecordingRunner(() => ({ code: 1, stderr: "Error: syntax error, unexpected junk\n" }));

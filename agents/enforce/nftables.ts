@@ -10,7 +10,10 @@ const SET = { 4: "blocked4", 6: "blocked6" } as const;
 // Before the usual filter chains (priority 0): a dropped packet costs nothing further.
 const PRIORITY = -10;
 
-/** Creates the table, sets, chains and rules, or puts the rules right; the sets (the live blocks) are kept. */
+/**
+ * Creates the table, sets, chains and rules, or puts the rules right; the sets (the live blocks) are kept. Sent
+ * with the first block of a run, in the same transaction.
+ */
 export function nftPrepareScript(table = NFT_TABLE): string {
   const lines = [
     `add table inet ${table}`,
@@ -56,6 +59,8 @@ export function nftGetElementArgs(address: FirewallAddress, table = NFT_TABLE): 
 export class NftablesEnforcer implements Enforcer {
   readonly name = "nftables" as const;
   readonly kernelTimeouts = true;
+  /** The table is known to be in place (made by this run's first block). */
+  private ready = false;
 
   constructor(
     private readonly run: RunProgram,
@@ -75,12 +80,29 @@ export class NftablesEnforcer implements Enforcer {
     throw new FirewallError(`nft could not ${what}: ${toolOutput(result)}`);
   }
 
-  prepare(): Promise<void> {
-    return this.apply(nftPrepareScript(this.table), `create table inet ${this.table}`);
+  async probe(): Promise<void> {
+    let result;
+    try {
+      result = await this.run("nft", ["list", "tables"]);
+    } catch (err) {
+      if (err instanceof ToolMissing) throw new FirewallInactive("nft not found (install nftables)");
+      throw err;
+    }
+    if (result.code !== 0) throw new FirewallInactive(`nft cannot read the ruleset${permissionProblem(result) ? " (run the agent as root)" : ""}: ${toolOutput(result)}`);
   }
 
-  block(address: FirewallAddress, ttlMs: number): Promise<void> {
-    return this.apply(nftBlockScript(address, ttlMs, this.table), `block ${address.ip}`);
+  async block(address: FirewallAddress, ttlMs: number): Promise<void> {
+    const script = nftBlockScript(address, ttlMs, this.table);
+    if (this.ready) {
+      try {
+        return await this.apply(script, `block ${address.ip}`);
+      } catch (err) {
+        if (err instanceof FirewallInactive) throw err;
+        this.ready = false; // the table may have been flushed away by hand: make it again, once
+      }
+    }
+    await this.apply(nftPrepareScript(this.table) + script, `block ${address.ip}`);
+    this.ready = true;
   }
 
   unblock(address: FirewallAddress): Promise<void> {
