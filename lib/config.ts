@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { z } from "zod";
+import { activeResponseSchema } from "./arConfig.js";
 
 /** The repository (or installed package) root: the parent of lib/ once compiled to dist/lib. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -124,6 +125,7 @@ export const configSchema = z
       .strict()
       .prefault({}),
     responder: z.object(hostPort("127.0.0.1", 9613)).strict().prefault({}),
+    activeResponse: activeResponseSchema.prefault({}).describe("what the responder blocks, where and for how long (lib/arConfig.ts)"),
     dashboard: z.object(hostPort("127.0.0.1", 5601)).strict().prefault({}),
   })
   .strict();
@@ -172,11 +174,13 @@ export const ENV_KEYS: Record<string, string> = {
   TLD_MATCHER_ALERT_LEVEL: "matcher.alertLevel",
   TLD_RESPONDER_HOST: "responder.host",
   TLD_RESPONDER_PORT: "responder.port",
+  TLD_AR_ALLOW_LIST: "activeResponse.allowList",
+  TLD_AR_MANAGER_ADDRESSES: "activeResponse.managerAddresses",
   TLD_DASHBOARD_HOST: "dashboard.host",
   TLD_DASHBOARD_PORT: "dashboard.port",
 };
 
-const ARRAY_KEYS = new Set(["kafka.brokers"]);
+const ARRAY_KEYS = new Set(["kafka.brokers", "activeResponse.allowList", "activeResponse.managerAddresses"]);
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
   const parts = dotted.split(".");

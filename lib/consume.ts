@@ -13,6 +13,8 @@ export interface InputMeta {
   partition: number;
   offset: string;
   key: Buffer | null;
+  /** The record's Kafka timestamp (ms): when the producer made it, by the producer's clock. */
+  timestamp?: number;
 }
 
 /** Turns one input into the records it produces. Throwing sends the input to the DLQ (a TransientError retries). */
@@ -88,7 +90,7 @@ export async function processChunk<In>(
   // in place, keeping the chunk's outputs in input order.
   const decoded: ({ input: In; meta: InputMeta } | { error: unknown; meta: InputMeta })[] = [];
   for (const message of messages) {
-    const meta: InputMeta = { topic, partition, offset: message.offset, key: message.key };
+    const meta: InputMeta = { topic, partition, offset: message.offset, key: message.key, timestamp: Number(message.timestamp) };
     try {
       decoded.push({ input: await options.input.decode(message.value), meta });
     } catch (error) {

@@ -67,14 +67,20 @@ export class Publisher {
   }
 }
 
-export function createConsumer(kafka: Kafka, config: TldConfig, group: string): Consumer {
+/**
+ * How a consumer fetches. The default batches (see below); a consumer of few, urgent records (alerts, block
+ * commands) takes each as soon as it is there instead of waiting up to fetchMaxWaitMs for more.
+ */
+export type FetchMode = "batch" | "immediate";
+
+export function createConsumer(kafka: Kafka, config: TldConfig, group: string, fetch: FetchMode = "batch"): Consumer {
   return kafka.consumer({
     groupId: `${config.kafka.consumerGroupPrefix}.${group}`,
     allowAutoTopicCreation: false,
     // Under load a fetch fills to fetchMinBytes at once; when idle it returns after fetchMaxWaitMs. Fetching on
-    // every byte (minBytes 1) made the broker the busiest process on the machine.
-    maxWaitTimeInMs: config.kafka.fetchMaxWaitMs,
-    minBytes: config.kafka.fetchMinBytes,
+    // every byte (minBytes 1) made the broker the busiest process on the machine: only low-volume topics do.
+    maxWaitTimeInMs: fetch === "immediate" ? Math.max(config.kafka.fetchMaxWaitMs, 100) : config.kafka.fetchMaxWaitMs,
+    minBytes: fetch === "immediate" ? 1 : config.kafka.fetchMinBytes,
     maxBytes: 16 * 1024 * 1024,
     maxBytesPerPartition: 4 * 1024 * 1024,
     sessionTimeout: 30_000,

@@ -1,7 +1,7 @@
 // Wiring for a stage that consumes one topic: service context, registry serdes, producer, consumer and the
 // at-least-once loop. A stage's main.ts passes its name, input topic and pure handler; nothing else.
 import { consumeAtLeastOnce, type ChunkPrefetch, type StageHandler } from "./consume.js";
-import { createConsumer, createKafka, Publisher } from "./kafka.js";
+import { createConsumer, createKafka, Publisher, type FetchMode } from "./kafka.js";
 import type { DeadLetter } from "./records.js";
 import { createRegistryClient, TopicSerde } from "./serde.js";
 import { createService, listen, stageMetrics, type ServiceContext } from "./service.js";
@@ -16,6 +16,8 @@ export interface StageDefinition<In> {
   /** Optional per-chunk step before the handler runs (see ChunkPrefetch). */
   makePrefetch?(ctx: ServiceContext): ChunkPrefetch<In> | Promise<ChunkPrefetch<In>>;
   chunkSize?: number;
+  /** "immediate" for a stage whose input is few, urgent records (the responder's alerts): no fetch batching delay. */
+  fetch?: FetchMode;
 }
 
 export type SerdeSet = Map<TopicName, TopicSerde<unknown>>;
@@ -35,7 +37,7 @@ export async function runStage<In>(definition: StageDefinition<In>): Promise<Ser
   const publisher = new Publisher(kafka);
   await publisher.connect();
   ctx.onShutdown("producer", () => publisher.disconnect());
-  const consumer = createConsumer(kafka, config, definition.name);
+  const consumer = createConsumer(kafka, config, definition.name, definition.fetch);
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     ctx.setReady(true);
     log.info({ assignment: e.payload.memberAssignment }, "joined consumer group");

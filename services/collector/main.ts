@@ -1,11 +1,12 @@
 // collector: the agents' only door. Wiring only; validation lives in batch.ts, callers in auth.ts, the agent
-// registry in registry.ts, routes in ingest.ts and agentRoutes.ts.
+// registry in registry.ts, routes in ingest.ts and agentRoutes.ts; active-response delivery (the agents' push
+// channel fed from tld.ar.commands) in commandStore.ts, commandChannel.ts and commandFeed.ts.
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import client from "prom-client";
 import { createKafka, Publisher } from "../../lib/kafka.js";
-import type { RawEvent } from "../../lib/records.js";
+import type { ActiveResponseCommand, DeadLetter, RawEvent } from "../../lib/records.js";
 import { enrollmentPassword, localAgentKey } from "../../lib/secrets.js";
 import { createRegistryClient, TopicSerde } from "../../lib/serde.js";
 import { createService, listen } from "../../lib/service.js";
@@ -13,6 +14,9 @@ import { retry } from "../../lib/stage.js";
 import { TOPICS } from "../../lib/topics.js";
 import { registerAgentRoutes } from "./agentRoutes.js";
 import { registerAuth } from "./auth.js";
+import { CommandHub, registerCommandRoutes } from "./commandChannel.js";
+import { startCommandFeed } from "./commandFeed.js";
+import { CommandStore } from "./commandStore.js";
 import { registerIngest } from "./ingest.js";
 import { AgentRegistry } from "./registry.js";
 
@@ -27,8 +31,12 @@ const ctx = createService("collector", {
   },
 });
 const { config, log } = ctx;
-const raw = await retry(() => new TopicSerde<RawEvent>(createRegistryClient(config.registry.url), TOPICS.raw).init(), log, "schema for tld.events.raw");
-const publisher = new Publisher(createKafka(config, log, "tld-collector"));
+const schemaRegistry = createRegistryClient(config.registry.url);
+const raw = await retry(() => new TopicSerde<RawEvent>(schemaRegistry, TOPICS.raw).init(), log, "schema for tld.events.raw");
+const commands = await retry(() => new TopicSerde<ActiveResponseCommand>(schemaRegistry, TOPICS.commands).init(), log, "schema for tld.ar.commands");
+const dlq = await retry(() => new TopicSerde<DeadLetter>(schemaRegistry, TOPICS.dlq).init(), log, "schema for tld.dlq");
+const kafka = createKafka(config, log, "tld-collector");
+const publisher = new Publisher(kafka);
 await retry(() => publisher.connect(), log, "Kafka");
 ctx.onShutdown("producer", () => publisher.disconnect());
 
@@ -65,5 +73,16 @@ await registerAgentRoutes(ctx.http, {
   enrollmentsPerMinute: config.collector.enrollmentsPerMinute,
   refused,
 });
+const commandStore = new CommandStore(redis);
+const hub = new CommandHub(commandStore, log, ctx.metrics);
+const subscriber = redis.duplicate();
+subscriber.on("error", (err: Error) => log.warn({ err: err.message }, "redis push-channel connection error"));
+if (subscriber.status !== "ready") await once(subscriber, "ready");
+await hub.subscribe(subscriber);
+ctx.onShutdown("push channel", () => subscriber.quit());
+await registerCommandRoutes(ctx.http, { authenticate, hub, store: commandStore, metrics: ctx.metrics });
 await listen(ctx, config.collector.host, config.collector.port);
+// Open channels never end by themselves: closed before the HTTP server (closers run in reverse), so it can stop.
+ctx.onShutdown("command channels", () => hub.closeAll());
+await startCommandFeed({ ctx, kafka, publisher, commands, dlq, store: commandStore, redis });
 ctx.setReady(true);

@@ -1,33 +1,22 @@
 // The agent registry, kept in Redis so any collector instance can authenticate any agent: one hash per agent
 // (id, name, os, version, groups, last ip, last keepalive, buffer stats and the SHA-256 of its key; never
-// the key itself) plus a name -> id index that keeps names unique. Every key carries the {tld:agents} hash tag
-// so the scripts below touch a single slot (Redis Cluster ready).
+// the key itself) plus a name -> id index that keeps names unique. The layout and the read-only view other
+// parts need live in lib/agents.ts; enrollment, keys and keepalives are the collector's, here.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Redis } from "ioredis";
+import { AGENT_KEYS, agentRecordFromHash, readAgents, type AgentRecord } from "../../lib/agents.js";
+
+export type { AgentRecord };
 
 export type AgentStatus = "active" | "disconnected" | "never_connected";
-
-export interface AgentRecord {
-  id: string;
-  name: string;
-  ip: string | null;
-  os: string | null;
-  version: string | null;
-  groups: string[];
-  registeredAt: number;
-  lastKeepalive: number | null;
-  /** Lines the agent reports holding in its disk buffer, and dropped because that buffer was full. */
-  buffered: number;
-  dropped: number;
-}
 
 export interface AgentView extends AgentRecord {
   status: AgentStatus;
 }
 
-const NAMES = "{tld:agents}:names";
-const SEQUENCE = "{tld:agents}:seq";
-const AGENT_PREFIX = "{tld:agents}:agent:";
+const NAMES = AGENT_KEYS.names;
+const SEQUENCE = AGENT_KEYS.sequence;
+const AGENT_PREFIX = AGENT_KEYS.agentPrefix;
 
 /** Wazuh-style ids: "001", "002", ...; "000" stays the manager's own. Grows past 999 as needed. */
 export function formatAgentId(sequence: number): string {
@@ -61,23 +50,6 @@ export function secretMatches(secret: string, storedHash: string): boolean {
 export function agentStatus(lastKeepalive: number | null, now: number, disconnectionMs: number): AgentStatus {
   if (lastKeepalive === null) return "never_connected";
   return now - lastKeepalive > disconnectionMs ? "disconnected" : "active";
-}
-
-function recordFromHash(hash: Record<string, string>): AgentRecord | null {
-  if (!hash.id || !hash.name) return null;
-  const num = (v: string | undefined) => (v === undefined || v === "" ? null : Number(v));
-  return {
-    id: hash.id,
-    name: hash.name,
-    ip: hash.ip || null,
-    os: hash.os || null,
-    version: hash.version || null,
-    groups: hash.groups ? (JSON.parse(hash.groups) as string[]) : [],
-    registeredAt: Number(hash.registeredAt ?? 0),
-    lastKeepalive: num(hash.lastKeepalive),
-    buffered: Number(hash.buffered ?? 0),
-    dropped: Number(hash.dropped ?? 0),
-  };
 }
 
 // Claims the name for a new id and writes the record in one step. With force, an agent already holding the
@@ -142,7 +114,7 @@ export class AgentRegistry {
     if (!parsed) return null;
     const hash = await this.redis.hgetall(AGENT_PREFIX + parsed.id);
     if (!hash.keyHash || !secretMatches(parsed.secret, hash.keyHash)) return null;
-    return recordFromHash(hash);
+    return agentRecordFromHash(hash);
   }
 
   async keepalive(id: string, update: { ip: string | null; os?: string; version?: string; buffered?: number; dropped?: number }, now = Date.now()): Promise<boolean> {
@@ -155,18 +127,7 @@ export class AgentRegistry {
   }
 
   async list(now = Date.now()): Promise<AgentView[]> {
-    const ids = Object.values(await this.redis.hgetall(NAMES));
-    if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(AGENT_PREFIX + id);
-    const results = (await pipeline.exec()) ?? [];
-    const agents: AgentView[] = [];
-    for (const [err, hash] of results) {
-      if (err) throw err;
-      const record = recordFromHash(hash as Record<string, string>);
-      if (record) agents.push({ ...record, status: agentStatus(record.lastKeepalive, now, this.disconnectionMs) });
-    }
-    return agents.sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }));
+    return (await readAgents(this.redis)).map((record) => ({ ...record, status: agentStatus(record.lastKeepalive, now, this.disconnectionMs) }));
   }
 
   /** Revokes the agent's key and frees its name; false when there is no such agent. */

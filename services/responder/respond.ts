@@ -1,0 +1,85 @@
+// The responder's step for one alert: plan (policy.ts), then for each target read the block state in Redis,
+// decide, and write it back with a compare-and-set, so several responder instances touching one block (location
+// all) never lose a hit nor stack a block. What to publish comes back to the consume loop, which commits the
+// alert only once the broker has the commands: state first, then commands, and a replayed alert republishes
+// the command it made (decideHit's "replay") instead of making another.
+import type { AgentRecord } from "../../lib/agents.js";
+import type { ActiveResponseConfig } from "../../lib/arConfig.js";
+import type { BlockStore } from "../../lib/blocks.js";
+import type { ActiveResponseCommand, Alert } from "../../lib/records.js";
+import { decideHit, firingResponses, hitCommandId, needsAgents, oneShotCommand, planResponses, type PlanContext, type Skip, type Target } from "./policy.js";
+
+export type Outcome = "new" | "extend" | "count" | "replay" | "duplicate" | "stale" | "one_shot";
+
+export interface Response {
+  commands: ActiveResponseCommand[];
+  skipped: Skip[];
+  /** What happened to each target, for logs and metrics. */
+  outcomes: { target: Target; outcome: Outcome; commandId?: string }[];
+}
+
+export interface ResponderDeps {
+  config: ActiveResponseConfig;
+  store: BlockStore;
+  allowList: PlanContext["allowList"];
+  /** The enrolled agents (cached by the caller); read only for responses with location all or defined-agent. */
+  agents: () => Promise<readonly AgentRecord[]>;
+  now?: () => number;
+}
+
+/** Compare-and-set attempts per target before the alert is retried as a whole (others keep changing the block). */
+const CAS_ATTEMPTS = 8;
+
+export class BlockContention extends Error {
+  constructor(target: Target) {
+    super(`block of ${target.ip} on agent ${target.agentId} kept changing during ${CAS_ATTEMPTS} attempts`);
+    this.name = "BlockContention";
+  }
+}
+
+export function createResponder(deps: ResponderDeps): (alert: Alert, producedAt: number) => Promise<Response> {
+  const now = deps.now ?? Date.now;
+  const { config, store } = deps;
+
+  async function hit(target: Target, alert: Alert, producedAt: number, out: Response): Promise<void> {
+    if (!target.command.timeoutAllowed) {
+      const command = oneShotCommand(target, alert, now(), producedAt, config.statelessDeliverySeconds);
+      if (!command) return void out.outcomes.push({ target, outcome: "stale" });
+      const recorded = await store.rememberOneShot(command, config.statelessDeliverySeconds * 1000);
+      out.commands.push(recorded);
+      return void out.outcomes.push({ target, outcome: "one_shot", commandId: recorded.id });
+    }
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const at = now();
+      const state = await store.read(target.agentId, target.ip, { candidateId: hitCommandId(target, alert), now: at });
+      const decision = decideHit({ target, alert, state, now: at, producedAt });
+      if (decision.kind === "replay") {
+        out.commands.push(decision.command);
+        return void out.outcomes.push({ target, outcome: "replay", commandId: decision.command.id });
+      }
+      if (decision.kind === "duplicate" || decision.kind === "stale") return void out.outcomes.push({ target, outcome: decision.kind });
+      const written = await store.write(decision.block, {
+        expected: decision.expected,
+        seen: { id: decision.seenId, ttlMs: decision.seenTtlMs },
+        newOffence: decision.kind === "new",
+        offenderMemoryMs: config.offenderMemorySeconds * 1000,
+        now: at,
+      });
+      if (written === "conflict") continue;
+      if (written === "seen") continue; // applied meanwhile by another instance: read again, it is a replay now
+      if (decision.command) out.commands.push(decision.command);
+      return void out.outcomes.push({ target, outcome: decision.kind, commandId: decision.command?.id });
+    }
+    throw new BlockContention(target);
+  }
+
+  return async (alert, producedAt) => {
+    const out: Response = { commands: [], skipped: [], outcomes: [] };
+    const responses = firingResponses(alert, config);
+    if (responses.length === 0) return out;
+    const plan = planResponses(alert, config, { allowList: deps.allowList, agents: needsAgents(responses) ? await deps.agents() : undefined });
+    out.skipped = plan.skipped;
+    for (const target of plan.targets) await hit(target, alert, producedAt, out);
+    return out;
+  };
+}
