@@ -126,7 +126,26 @@ export const configSchema = z
       .prefault({}),
     responder: z.object(hostPort("127.0.0.1", 9613)).strict().prefault({}),
     activeResponse: activeResponseSchema.prefault({}).describe("what the responder blocks, where and for how long (lib/arConfig.ts)"),
-    dashboard: z.object(hostPort("127.0.0.1", 5601)).strict().prefault({}),
+    dashboard: z
+      .object({
+        ...hostPort("127.0.0.1", 5601),
+        adminPassword: z
+          .string()
+          .min(8)
+          .optional()
+          .describe("password of the dashboard user admin (TLD_ADMIN_PASSWORD); else generated into <stateDir>/secrets/admin.pass"),
+        apiToken: z
+          .string()
+          .min(8)
+          .optional()
+          .describe("Bearer token for the API and `tld alerts` (TLD_API_TOKEN); else generated into <stateDir>/secrets/api.token"),
+        retentionDays: z.number().int().min(1).default(90).describe("alerts older than this are deleted from the alert store"),
+        sessionHours: z.number().int().min(1).max(24 * 30).default(12).describe("a login session lasts this long"),
+        loginsPerMinute: z.number().int().min(1).default(10).describe("login attempts allowed per client address per minute (password guessing)"),
+        maxPageSize: z.number().int().min(1).max(10_000).default(1_000).describe("most alerts one API page may hold"),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -178,6 +197,9 @@ export const ENV_KEYS: Record<string, string> = {
   TLD_AR_MANAGER_ADDRESSES: "activeResponse.managerAddresses",
   TLD_DASHBOARD_HOST: "dashboard.host",
   TLD_DASHBOARD_PORT: "dashboard.port",
+  TLD_ADMIN_PASSWORD: "dashboard.adminPassword",
+  TLD_API_TOKEN: "dashboard.apiToken",
+  TLD_ALERT_RETENTION_DAYS: "dashboard.retentionDays",
 };
 
 const ARRAY_KEYS = new Set(["kafka.brokers", "activeResponse.allowList", "activeResponse.managerAddresses"]);
@@ -195,7 +217,7 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
 
 function envValue(key: string, raw: string): unknown {
   if (ARRAY_KEYS.has(key)) return raw.split(",").map((s) => s.trim()).filter(Boolean);
-  if (/^-?\d+$/.test(raw) && !/(url|key|host|home|dir|password|file)$/i.test(key)) return Number(raw);
+  if (/^-?\d+$/.test(raw) && !/(url|key|host|home|dir|password|file|token)$/i.test(key)) return Number(raw);
   return raw;
 }
 

@@ -71,3 +71,27 @@ test("a TransientError from the handler fails the chunk (retried) instead of dea
   };
   await assert.rejects(processChunk(options, "t", 0, [msg("1", '{"n":1}')]), TransientError);
 });
+
+test("a sink gets the chunk's accepted inputs after the handler ran; a failing sink fails the chunk", async () => {
+  const seen: string[] = [];
+  const options = {
+    stage: "dashboard",
+    input,
+    dlq,
+    log: pino({ level: "silent" }),
+    handle: (v: { n: number }) => {
+      if (v.n === 2) throw new Error("two is refused");
+      seen.push(`handle ${v.n}`);
+      return [];
+    },
+    sink: async (accepted: { n: number }[]) => {
+      seen.push(`sink ${accepted.map((a) => a.n).join(",")}`);
+    },
+  };
+  const { out, dead } = await processChunk(options, "t", 0, [msg("1", '{"n":1}'), msg("2", '{"n":2}'), msg("3", "{bad"), msg("4", '{"n":4}')]);
+  assert.deepEqual(seen, ["handle 1", "handle 4", "sink 1,4"]);
+  assert.equal(dead, 2);
+  assert.equal(out.length, 2, "only the dead letters are published");
+  const failing = { ...options, sink: async () => { throw new Error("postgres away"); } };
+  await assert.rejects(processChunk(failing, "t", 0, [msg("1", '{"n":1}')]), /postgres away/);
+});

@@ -27,6 +27,13 @@ export type StageHandler<In> = (input: In, meta: InputMeta) => OutRecord[] | Pro
 export type ChunkPrefetch<In> = (inputs: In[]) => Promise<void>;
 
 /**
+ * Optional per-chunk side effect of a stage with no Kafka output (the dashboard writing alerts to PostgreSQL):
+ * called with the inputs the handler accepted, after it ran and before the chunk's offsets are resolved. A
+ * failing sink throws, so the chunk is retried from the last committed offset: the sink must be idempotent.
+ */
+export type ChunkSink<In> = (accepted: In[]) => Promise<void>;
+
+/**
  * A failure of something the stage depends on (Redis away), not of the input: the handler throws it to have the
  * chunk retried (the consumer restarts from the last committed offset) instead of dead-lettering a good input.
  */
@@ -51,6 +58,7 @@ export interface ConsumeOptions<In> {
   dlq: TopicSerde<DeadLetter>;
   handle: StageHandler<In>;
   prefetch?: ChunkPrefetch<In>;
+  sink?: ChunkSink<In>;
   log: Logger;
   metrics?: StageMetrics;
   /** Inputs published per round trip to the broker; offsets advance after each chunk is acknowledged. */
@@ -74,7 +82,7 @@ export function deadLetter(stage: string, meta: InputMeta, value: Buffer | null,
 
 /** Processes one chunk of messages; returns what to publish (outputs and dead letters) without publishing it. */
 export async function processChunk<In>(
-  options: Pick<ConsumeOptions<In>, "stage" | "input" | "dlq" | "handle" | "log" | "prefetch">,
+  options: Pick<ConsumeOptions<In>, "stage" | "input" | "dlq" | "handle" | "log" | "prefetch" | "sink">,
   topic: string,
   partition: number,
   messages: KafkaMessage[],
@@ -99,6 +107,7 @@ export async function processChunk<In>(
   }
   // A failing prefetch (e.g. Redis away) throws: the chunk is retried, never dead-lettered for an outage.
   if (options.prefetch) await options.prefetch(decoded.flatMap((d) => ("input" in d ? [d.input] : [])));
+  const accepted: In[] = [];
   for (let i = 0; i < messages.length; i++) {
     const item = decoded[i];
     if (!("input" in item)) {
@@ -108,11 +117,13 @@ export async function processChunk<In>(
     try {
       const produced = await options.handle(item.input, item.meta);
       for (const record of produced) out.push(record);
+      if (options.sink) accepted.push(item.input);
     } catch (err) {
       if (err instanceof TransientError) throw err;
       toDeadLetter(messages[i], item.meta, err);
     }
   }
+  if (options.sink && accepted.length > 0) await options.sink(accepted);
   return { out, dead };
 }
 

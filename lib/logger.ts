@@ -7,6 +7,7 @@ const REDACT = [
   "key", "agentKey", "password", "token", "authorization",
   "*.key", "*.agentKey", "*.password", "*.token", "*.authorization",
   "headers.authorization", "req.headers.authorization",
+  "adminPassword", "apiToken", "*.adminPassword", "*.apiToken", "headers.cookie", "req.headers.cookie",
 ];
 
 export function createLogger(service: string, level = process.env.TLD_LOG_LEVEL ?? "info"): Logger {

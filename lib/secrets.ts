@@ -38,3 +38,33 @@ export function enrollmentPassword(config: TldConfig): string | null {
 export function enrollmentPasswordFile(config: TldConfig): string {
   return config.collector.enrollmentPasswordFile || path.join(config.stateDir, "secrets", "enrollment.pass");
 }
+
+/** A dashboard secret: the configured value when set, else the file under <stateDir>/secrets (made on first use). */
+export interface DashboardSecret {
+  readonly value: string;
+  /** Where it was read from, or null when it came from the configuration (TLD_* or the YAML file). */
+  readonly file: string | null;
+}
+
+export function dashboardSecretFile(config: TldConfig, which: "admin.pass" | "api.token" | "session.key"): string {
+  return path.join(config.stateDir, "secrets", which);
+}
+
+/** The password of the dashboard user admin: dashboard.adminPassword (TLD_ADMIN_PASSWORD), else admin.pass. */
+export function dashboardAdminPassword(config: TldConfig): DashboardSecret {
+  if (config.dashboard.adminPassword) return { value: config.dashboard.adminPassword, file: null };
+  const file = dashboardSecretFile(config, "admin.pass");
+  return { value: readOrCreate(file), file };
+}
+
+/** The API's Bearer token (automation, `tld alerts`): dashboard.apiToken (TLD_API_TOKEN), else api.token. */
+export function dashboardApiToken(config: TldConfig): DashboardSecret {
+  if (config.dashboard.apiToken) return { value: config.dashboard.apiToken, file: null };
+  const file = dashboardSecretFile(config, "api.token");
+  return { value: readOrCreate(file), file };
+}
+
+/** The key that signs session cookies: kept in a file so sessions outlive a dashboard restart. */
+export function dashboardSessionKey(config: TldConfig): string {
+  return readOrCreate(dashboardSecretFile(config, "session.key"));
+}

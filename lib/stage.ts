@@ -1,6 +1,6 @@
 // Wiring for a stage that consumes one topic: service context, registry serdes, producer, consumer and the
 // at-least-once loop. A stage's main.ts passes its name, input topic and pure handler; nothing else.
-import { consumeAtLeastOnce, type ChunkPrefetch, type StageHandler } from "./consume.js";
+import { consumeAtLeastOnce, type ChunkPrefetch, type ChunkSink, type StageHandler } from "./consume.js";
 import { createConsumer, createKafka, Publisher, type FetchMode } from "./kafka.js";
 import type { DeadLetter } from "./records.js";
 import { createRegistryClient, TopicSerde } from "./serde.js";
@@ -15,6 +15,10 @@ export interface StageDefinition<In> {
   makeHandler(ctx: ServiceContext, serdes: SerdeSet): StageHandler<In> | Promise<StageHandler<In>>;
   /** Optional per-chunk step before the handler runs (see ChunkPrefetch). */
   makePrefetch?(ctx: ServiceContext): ChunkPrefetch<In> | Promise<ChunkPrefetch<In>>;
+  /** Optional per-chunk side effect before offsets are resolved, for a stage with no Kafka output (see ChunkSink). */
+  makeSink?(ctx: ServiceContext): ChunkSink<In> | Promise<ChunkSink<In>>;
+  /** Registers the stage's own HTTP routes; runs before the port listens (fastify takes no routes after). */
+  setupHttp?(ctx: ServiceContext): void | Promise<void>;
   chunkSize?: number;
   /** "immediate" for a stage whose input is few, urgent records (the responder's alerts): no fetch batching delay. */
   fetch?: FetchMode;
@@ -26,6 +30,7 @@ export async function runStage<In>(definition: StageDefinition<In>): Promise<Ser
   const ctx = createService(definition.name);
   const { config, log } = ctx;
   const address = config[definition.name];
+  if (definition.setupHttp) await definition.setupHttp(ctx);
   await listen(ctx, address.host, address.port);
 
   const registry = createRegistryClient(config.registry.url);
@@ -56,6 +61,7 @@ export async function runStage<In>(definition: StageDefinition<In>): Promise<Ser
     dlq: serdes.get(TOPICS.dlq) as TopicSerde<DeadLetter>,
     handle: await definition.makeHandler(ctx, serdes),
     prefetch: definition.makePrefetch ? await definition.makePrefetch(ctx) : undefined,
+    sink: definition.makeSink ? await definition.makeSink(ctx) : undefined,
     log,
     metrics: stageMetrics(ctx.metrics, definition.name),
     chunkSize: definition.chunkSize,
