@@ -57,5 +57,8 @@ test("blockEnd trusts expiresAt when the clocks agree, else counts ttlSeconds fr
   // ... or 30 s behind.
   assert.deepEqual(blockEnd({ expiresAt: sentAt + 60_000, ttlSeconds: 60 }, sentAt - 30_000), { endsAt: sentAt + 30_000, clockAgrees: false });
   // A late add: its end has passed and the clocks agree.
+  assert.ok(blockEnd({ expiresAt: sentAt - 10, ttlSeconds: 1 }, sentAt + 1).endsAt <= sentAt + 1);
   assert.ok(blockEnd({ expiresAt: sentAt - 10, ttlSeconds: 0 }, sentAt).endsAt <= sentAt);
+  // ttlSeconds 0 (one-shot): only expiresAt tells.
+  assert.deepEqual(blockEnd({ expiresAt: sentAt + 600_000, ttlSeconds: 0 }, sentAt), { endsAt: sentAt + 600_000, clockAgrees: true });
 });

@@ -95,9 +95,12 @@ const CLOCK_SLACK_MS = 2_000;
 /**
  * When a block received at `receivedAt` ends: the manager's expiresAt when our clock agrees with it (the
  * remaining time it implies matches ttlSeconds, which was the time left at send time, rounded up), else
- * receivedAt + ttlSeconds (the clocks differ: a relative time is the better truth).
+ * receivedAt + ttlSeconds (the clocks differ: a relative time is the better truth). A command with
+ * ttlSeconds 0 (one-shot) ends at expiresAt.
  */
 export function blockEnd(command: Pick<ArCommand, "expiresAt" | "ttlSeconds">, receivedAt: number): { endsAt: number; clockAgrees: boolean } {
+  // No time left to compare with (a one-shot command): expiresAt is all there is.
+  if (command.ttlSeconds === 0) return { endsAt: command.expiresAt, clockAgrees: true };
   const remaining = command.expiresAt - receivedAt;
   const ttlMs = command.ttlSeconds * 1000;
   const clockAgrees = remaining <= ttlMs + CLOCK_SLACK_MS && remaining >= ttlMs - 1000 - CLOCK_SLACK_MS;
