@@ -7,6 +7,8 @@ import { PART_NAMES, type PartStatus } from "../../stack/part.js";
 import { StackError, stackPaths } from "../../stack/process.js";
 import { createContext, parseOnly, stackDown, stackStatus, stackUp } from "../../stack/stack.js";
 import { stackVersions } from "../../stack/versions.js";
+import { connectHost, formatHostPort } from "../../stack/net.js";
+import { dashboardAdminPassword, dashboardApiToken } from "../../lib/secrets.js";
 import { printJson, UserError } from "../output.js";
 
 /** Stack failures are things the user can fix (install Java, free a port, read a log): no stack trace. */
@@ -20,6 +22,17 @@ async function asUserErrors<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 const say = (line: string) => process.stderr.write(`tld: ${line}\n`);
+
+/** Where the dashboard's login comes from (the file the password is in, never the password itself). */
+function dashboardLogin(config: TldConfig): string {
+  const password = dashboardAdminPassword(config);
+  const token = dashboardApiToken(config);
+  const url = `http://${formatHostPort({ host: connectHost(config.dashboard.host), port: config.dashboard.port })}`;
+  return (
+    `dashboard: ${url} — user admin, password ${password.file ? `in ${password.file}` : "from TLD_ADMIN_PASSWORD (dashboard.adminPassword)"}; ` +
+    `API token ${token.file ? `in ${token.file}` : "from TLD_API_TOKEN (dashboard.apiToken)"}`
+  );
+}
 
 function logsDir(): string {
   try {
@@ -102,6 +115,7 @@ Examples:
         if (!report.alreadyRunning) {
           process.stdout.write(`all healthy in ${secs(report.totalMs)}; logs in ${ctx.paths.logs}; stop with \`tld down\`\n`);
         }
+        if (report.results.some((r) => r.status.name === "dashboard")) process.stdout.write(dashboardLogin(config) + "\n");
       }),
     );
 
