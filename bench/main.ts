@@ -1,6 +1,7 @@
 // `npm run bench`: throughput figures on the local stack, printed as a table and saved as JSON under
 // bench/results/ (latest.json is the last run). Speed is measured here, never asserted in tests.
 //   TLD_BENCH_LINES   lines in the generated log (default 300000)
+//   TLD_BENCH_PEER_BUDGET_S   wall-clock budget of each peer run, fail2ban and CrowdSec (default 300; bench/peers.ts)
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
@@ -11,6 +12,7 @@ import { writeApacheLog } from "./logs.js";
 import { decodeOnly, decoderThroughKafka, replayToDecoded } from "./pipeline.js";
 import { benchLists } from "./lists.js";
 import { benchAgent } from "./agent.js";
+import { benchPeers, ourFigure, peerRows } from "./peers.js";
 import { benchWazuhEngines } from "../services/matcher/rules/rules.bench.js";
 
 const lines = Number(process.env.TLD_BENCH_LINES ?? 300_000);
@@ -66,9 +68,15 @@ try {
   rows.push(["agent: one tailed file → collector", `${agent.agent_lines_per_s.toLocaleString("en")} lines/s`, "backlog read from the start until acknowledged; aim ≥ 50,000/s"]);
   rows.push(["agent tailing a steady 5,000 lines/s", `${agent.agent_steady_cpu_percent} % CPU`, `peak RSS ${agent.agent_steady_peak_rss_mb} MB (Node 20 alone: ~40 MB); aim ≤ 10 %, ≤ 60 MB`]);
 
+  // The peers last, on the same log: they need no stack, and ours is idle by then.
+  const peers = await benchPeers(log, lines);
+  rows.push(...peerRows(peers, ourFigure(figures)));
+
   const width = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
   console.log(`\nThreatLockDown bench — ${new Date().toISOString()} — ${cpus().length} cores\n`);
   for (const [name, value, note] of rows) console.log(`${name.padEnd(width[0])}  ${value.padStart(width[1])}  ${note}`);
+  console.log("\npeers:");
+  for (const note of peers.notes) console.log(`  - ${note}`);
 
   let commit = "unknown";
   try {
@@ -76,7 +84,7 @@ try {
   } catch {
     /* not a git checkout */
   }
-  const result = { commit, date: new Date().toISOString(), cores: cpus().length, lines, ...figures };
+  const result = { commit, date: new Date().toISOString(), cores: cpus().length, lines, ...figures, peers };
   const resultsDir = path.join(PACKAGE_ROOT, "bench", "results");
   mkdirSync(resultsDir, { recursive: true });
   const json = JSON.stringify(result, null, 2) + "\n";
