@@ -12,6 +12,7 @@ import { writeApacheLog } from "./logs.js";
 import { decodeOnly, decoderThroughKafka, replayToDecoded } from "./pipeline.js";
 import { benchLists } from "./lists.js";
 import { benchAgent } from "./agent.js";
+import { benchDashboard } from "./dashboard.js";
 import { benchPeers, ourFigure, peerRows } from "./peers.js";
 import { benchWazuhEngines } from "../services/matcher/rules/rules.bench.js";
 
@@ -67,6 +68,11 @@ try {
   Object.assign(figures, agent);
   rows.push(["agent: one tailed file → collector", `${agent.agent_lines_per_s.toLocaleString("en")} lines/s`, "backlog read from the start until acknowledged; aim ≥ 50,000/s"]);
   rows.push(["agent tailing a steady 5,000 lines/s", `${agent.agent_steady_cpu_percent} % CPU`, `peak RSS ${agent.agent_steady_peak_rss_mb} MB (Node 20 alone: ~40 MB); aim ≤ 10 %, ≤ 60 MB`]);
+
+  const dashboard = await benchDashboard(config, (line) => console.error(line));
+  Object.assign(figures, dashboard);
+  rows.push(["alerts indexed into the alert store", `${dashboard.alerts_indexed_per_s.toLocaleString("en")} /s`, "PostgreSQL, chunks of 2000 as the consumer writes them; aim ≥ 5,000/s"]);
+  rows.push(["search rule.id:(651 OR 100100), 24 h", `p99 ${dashboard.alert_search_ms.p99} ms`, `page + total + histogram over ${dashboard.stored_alerts.toLocaleString("en")} stored alerts (${dashboard.alert_search_matches.toLocaleString("en")} match); p50 ${dashboard.alert_search_ms.p50} ms; aim p99 ≤ 300 ms`]);
 
   // The peers last, on the same log: they need no stack, and ours is idle by then.
   const peers = await benchPeers(log, lines);
