@@ -59,7 +59,7 @@ export function alertsTable(items: readonly AlertItem[], columns = process.stdou
   const rows = items.map((a) => [a.timestamp.replace("T", " ").replace("Z", ""), a.agent.name, a.rule.id, String(a.rule.level), a.data.srcip ?? "", a.rule.description]);
   const widths = head.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const used = widths.reduce((s, w) => s + w + 2, 0);
-  const last = Math.max(20, columns - used);
+  const last = Math.max(10, columns - used);
   return [head, ...rows].map((r) => [...r.slice(0, -1).map((c, i) => c.padEnd(widths[i])), clip(r[r.length - 1], last)].join("  ").trimEnd()).join("\n");
 }
 

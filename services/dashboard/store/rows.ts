@@ -84,23 +84,8 @@ export function alertRow(alert: Alert): AlertRow {
   };
 }
 
-/** The columns AlertStore selects, in the shape pg returns them. */
-export interface StoredRow {
-  id: string;
-  ts: Date;
-  rule_id: string;
-  rule_level: number;
-  rule_description: string;
-  rule_groups: string[];
-  rule_firedtimes: string | number;
-  agent_id: string;
-  agent_name: string;
-  agent_ip: string | null;
-  decoder_name: string | null;
-  data: Record<string, string>;
-  location: string;
-  full_log: string;
-}
+/** The columns AlertStore selects, in the shape pg returns them (timestamptz as a Date, bigint as text). */
+export type StoredRow = Omit<AlertRow, "ts" | "rule_firedtimes" | "event_id"> & { ts: Date; rule_firedtimes: string | number };
 
 export function alertItem(row: StoredRow): AlertItem {
   return {
