@@ -15,6 +15,7 @@ const GROUPS: { commands: string[]; load: () => Promise<Register> }[] = [
   { commands: ["logtest"], load: async () => (await import("./commands/logtest.js")).registerLogtestCommand },
   { commands: ["lists"], load: async () => (await import("./commands/lists.js")).registerListsCommands },
   { commands: ["agent", "agents"], load: async () => (await import("./commands/agent.js")).registerAgentCommands },
+  { commands: ["blocks"], load: async () => (await import("./commands/blocks.js")).registerBlocksCommands },
   { commands: ["alerts"], load: async () => (await import("./commands/alerts.js")).registerAlertsCommands },
 ];
 

@@ -5,7 +5,7 @@ import { addCommandOf, blockableIp, commandId, deleteCommandOf, toView, type Sto
 
 const block: StoredBlock = {
   agentId: "001", ip: "203.0.113.9", program: "firewall-drop", ruleId: "100100", alertId: "ev-1:100100", commandId: "c1",
-  createdAt: 1_000, expiresAt: 61_000, hits: 1, manual: false, step: 0, ttlSeconds: 60, commandCreatedAt: 1_000,
+  createdAt: 1_000, expiresAt: 61_000, hits: 1, manual: false, step: 0, ttlSeconds: 60, commandCreatedAt: 1_000, rev: 3,
 };
 
 test("blockableIp: canonical single hosts only; hostile text is refused with a bounded echo", () => {

@@ -47,6 +47,8 @@ export interface StoredBlock extends ActiveBlock {
   /** ttlSeconds and createdAt of the command `commandId`. */
   ttlSeconds: number;
   commandCreatedAt: number;
+  /** Revision, raised by every write: what the compare-and-set compares (0: not written yet). */
+  rev: number;
 }
 
 export interface BlockView extends ActiveBlock {
@@ -126,16 +128,17 @@ export function blockableIp(text: string | null | undefined): { ip: string } | {
   return { ip };
 }
 
-// Writes a block if nobody changed it since it was read (compare-and-set on its command id): several responder
+// Writes a block if nobody changed it since it was read (compare-and-set on its revision): several responder
 // instances (location "all") and `tld blocks` may touch the same block at once.
-// KEYS: block, index, seen, offences. ARGV: expected command id ('' = none), index member, expiresAt, seen TTL
-// ('' = no seen mark), new offence '1'/'0', offence memory ms, now, then the block's field/value pairs.
+// KEYS: block, index, seen, offences. ARGV: expected revision ('' = no live block), index member, expiresAt,
+// seen TTL ('' = no seen mark), new offence '1'/'0', offence memory ms, now, then the block's field/value pairs.
 const WRITE_SCRIPT = `
 if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return 'seen' end
-local current = redis.call('HGET', KEYS[1], 'commandId') or ''
+local current = redis.call('HGET', KEYS[1], 'rev') or ''
 if current ~= ARGV[1] then return 'conflict' end
 if current == '' then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], unpack(ARGV, 8))
+redis.call('HSET', KEYS[1], 'rev', (tonumber(current) or 0) + 1)
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[7])
@@ -146,7 +149,8 @@ if ARGV[5] == '1' then
 end
 return 'ok'`;
 
-// Removes a block that still carries the expected command id. KEYS: block, index, offences.
+// Removes a block that still carries the expected command id (a hit that only counted may have come in
+// between; an extension may not: its add would outlive the delete). KEYS: block, index, offences.
 // ARGV: expected command id, index member, clear offences '1'/'0'.
 const REMOVE_SCRIPT = `
 local current = redis.call('HGET', KEYS[1], 'commandId') or ''
@@ -180,6 +184,7 @@ function fromHash(hash: Record<string, string>): StoredBlock | null {
     step: Number(hash.step),
     ttlSeconds: Number(hash.ttlSeconds),
     commandCreatedAt: Number(hash.commandCreatedAt),
+    rev: Number(hash.rev ?? 0),
   };
 }
 
@@ -195,8 +200,8 @@ export interface BlockState {
 export type WriteResult = "ok" | "seen" | "conflict";
 
 export interface WriteOptions {
-  /** The command id the block must still carry (null: there must be no live block). */
-  expected: string | null;
+  /** The revision the block must still have (null: there must be no live block). */
+  expectedRev: number | null;
   /** Marks this command id as applied, for this long, so a replay of the same alert is recognised. */
   seen?: { id: string; ttlMs: number };
   /** This write starts a new block that counts as an offence (repeated offenders). */
@@ -229,7 +234,7 @@ export class BlockStore {
       INDEX,
       options.seen ? seenKey(options.seen.id) : seenKey("-"),
       offencesKey(block.agentId, block.ip),
-      options.expected ?? "",
+      options.expectedRev === null ? "" : String(options.expectedRev),
       member(block.agentId, block.ip),
       String(block.expiresAt),
       options.seen ? String(Math.max(1, Math.ceil(options.seen.ttlMs))) : "",
@@ -287,7 +292,7 @@ export class BlockStore {
 }
 
 export function toView(block: StoredBlock, now: number): BlockView {
-  const { ttlSeconds: _ttl, commandCreatedAt: _created, ...view } = block;
+  const { ttlSeconds: _ttl, commandCreatedAt: _created, rev: _rev, ...view } = block;
   return { ...view, timeLeftMs: Math.max(0, block.expiresAt - now) };
 }
 
@@ -389,8 +394,9 @@ export class BlockControl {
         step: current?.step ?? 0,
         ttlSeconds: request.ttlSeconds,
         commandCreatedAt: now,
+        rev: current?.rev ?? 0,
       };
-      if ((await this.store.write(next, { expected: current?.commandId ?? null, now })) !== "ok") continue;
+      if ((await this.store.write(next, { expectedRev: current ? current.rev : null, now })) !== "ok") continue;
       const command = addCommandOf(next);
       await this.deps.publish([command]);
       return { block: toView(next, now), command };
@@ -406,47 +412,60 @@ export class BlockControl {
   async unblock(request: { agent: string; ip: string }): Promise<{ block: BlockView; command: ActiveResponseCommand }> {
     const ip = this.ip(request.ip);
     const agent = await this.agent(request.agent);
-    const now = this.now();
-    const { block } = await this.store.read(agent.id, ip, { now });
-    if (!block) throw new BlockError("no_block", `${ip} is not blocked on agent ${agent.id} (${agent.name})`);
-    const command = deleteCommandOf(block, now);
-    await this.deps.publish([command]);
-    await this.store.remove(block, { clearOffences: true });
-    return { block: toView(block, now), command };
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const now = this.now();
+      const { block } = await this.store.read(agent.id, ip, { now });
+      if (!block) throw new BlockError("no_block", `${ip} is not blocked on agent ${agent.id} (${agent.name})`);
+      const command = deleteCommandOf(block, now);
+      await this.deps.publish([command]);
+      // Extended meanwhile: its new add would outlive this delete, so lift that one too.
+      if (await this.store.remove(block, { clearOffences: true })) return { block: toView(block, now), command };
+    }
+    throw new BlockError("busy", `the block of ${ip} on agent ${agent.id} kept changing under us; try again`);
   }
 }
 
 /**
- * A BlockControl with connections of its own (the CLI): Redis, a Kafka producer and the registry's schema id
- * for tld.ar.commands. Fails within `timeoutMs` naming what could not be reached, instead of waiting for ever.
+ * A BlockControl with connections of its own (the CLI): Redis at once; a Kafka producer and the registry's schema
+ * id for tld.ar.commands on the first publish (listing needs neither). Each step fails within `timeoutMs`,
+ * naming what could not be reached, instead of waiting for ever.
  */
 export async function openBlockControl(config: TldConfig, log: Logger, timeoutMs = 10_000): Promise<BlockControl & { close(): Promise<void> }> {
-  const within = <T>(what: string, step: Promise<T>): Promise<T> =>
-    Promise.race([
-      step,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`cannot reach ${what} within ${timeoutMs / 1000} s`)), timeoutMs).unref()),
-    ]);
+  const within = <T>(what: string, step: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`cannot reach ${what} within ${timeoutMs / 1000} s`)), timeoutMs);
+    });
+    return Promise.race([step, timeout]).finally(() => clearTimeout(timer));
+  };
   const redis = new Redis(config.redis.url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on("error", () => undefined); // reported through connect() and the commands that fail
-  const publisher = new Publisher(createKafka(config, log, "tld-cli-blocks"));
   try {
     await within(`Redis at ${config.redis.url}`, redis.connect());
-    const serde = await within(`the schema registry at ${config.registry.url}`, new TopicSerde<ActiveResponseCommand>(createRegistryClient(config.registry.url), TOPICS.commands).init());
-    await within(`Kafka at ${config.kafka.brokers.join(",")}`, publisher.connect());
-    const control = new BlockControl({
-      redis,
-      allowList: new AllowList(config.activeResponse),
-      publish: (commands) => within(`Kafka at ${config.kafka.brokers.join(",")}`, publisher.publish(commandRecords(serde, commands))),
-    });
-    return Object.assign(control, {
-      async close() {
-        await publisher.disconnect().catch(() => undefined);
-        redis.disconnect();
-      },
-    });
   } catch (err) {
     redis.disconnect();
-    await publisher.disconnect().catch(() => undefined);
     throw err;
   }
+  const kafka = `Kafka at ${config.kafka.brokers.join(",")}`;
+  let publisher: Publisher | null = null;
+  let serde: Promise<TopicSerde<ActiveResponseCommand>> | null = null;
+  const control = new BlockControl({
+    redis,
+    allowList: new AllowList(config.activeResponse),
+    async publish(commands) {
+      serde ??= within(`the schema registry at ${config.registry.url}`, new TopicSerde<ActiveResponseCommand>(createRegistryClient(config.registry.url), TOPICS.commands).init());
+      const s = await serde;
+      if (!publisher) {
+        publisher = new Publisher(createKafka(config, log, "tld-cli-blocks"));
+        await within(kafka, publisher.connect());
+      }
+      await within(kafka, publisher.publish(commandRecords(s, commands)));
+    },
+  });
+  return Object.assign(control, {
+    async close() {
+      await publisher?.disconnect().catch(() => undefined);
+      redis.disconnect();
+    },
+  });
 }

@@ -154,7 +154,7 @@ test("a first hit makes a block of the response's timeout, and the command that 
   const decision = decideHit({ target: target(), alert: alert(), state: noState, now: T0, producedAt: T0 - 20 });
   assert.equal(decision.kind, "new");
   if (decision.kind !== "new") return;
-  assert.equal(decision.expected, null);
+  assert.equal(decision.expectedRev, null);
   assert.deepEqual(decision.command, {
     id: hitCommandId({ agentId: "001", ip: "203.0.113.9" }, alert()),
     agentId: "001",
@@ -176,7 +176,7 @@ test("a repeat hit during the block extends it (new command, later expiresAt, sa
   const later = decideHit({ target: target(), alert: second, state: { block: first, offences: 1, seen: false }, now: T0 + 20_000, producedAt: T0 + 20_000 });
   assert.equal(later.kind, "extend");
   if (later.kind !== "extend") return;
-  assert.equal(later.expected, first.commandId, "written only over the block it extends");
+  assert.equal(later.expectedRev, first.rev, "written only over the block it extends");
   assert.notEqual(later.command!.id, first.commandId, "the agent applies the extension as a new command");
   assert.equal(later.command!.expiresAt, T0 + 80_000);
   assert.equal(later.command!.alertId, "ev-2:100100");

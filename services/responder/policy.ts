@@ -145,8 +145,8 @@ export type HitDecision =
   | { kind: "duplicate" }
   /** An alert older than the block it would make: acted on this late, the block would have ended already. */
   | { kind: "stale"; ageMs: number }
-  /** Write `block` (compare-and-set against `expected`), publish `command` if any, mark `seenId` as applied. */
-  | { kind: "new" | "extend" | "count"; block: StoredBlock; expected: string | null; command: ActiveResponseCommand | null; seenId: string; seenTtlMs: number };
+  /** Write `block` (compare-and-set against `expectedRev`), publish `command` if any, mark `seenId` as applied. */
+  | { kind: "new" | "extend" | "count"; block: StoredBlock; expectedRev: number | null; command: ActiveResponseCommand | null; seenId: string; seenTtlMs: number };
 
 /** The id of the add command an alert makes for a target: the same alert always makes the same one. */
 export function hitCommandId(target: Pick<Target, "agentId" | "ip">, alert: Pick<Alert, "id">): string {
@@ -184,16 +184,16 @@ export function decideHit({ target, alert, state, now, producedAt }: HitInput): 
   if (!block) {
     const next: StoredBlock = {
       agentId, ip, program: command.program, ruleId: alert.rule.id, alertId: alert.id, commandId: id,
-      createdAt: now, expiresAt, hits: 1, manual: false, step, ttlSeconds, commandCreatedAt: now,
+      createdAt: now, expiresAt, hits: 1, manual: false, step, ttlSeconds, commandCreatedAt: now, rev: 0,
     };
-    return { kind: "new", block: next, expected: null, command: addCommandOf(next), ...seen };
+    return { kind: "new", block: next, expectedRev: null, command: addCommandOf(next), ...seen };
   }
   if (expiresAt < block.expiresAt + MIN_EXTENSION_MS) {
-    return { kind: "count", block: { ...block, hits: block.hits + 1 }, expected: block.commandId, command: null, ...seen };
+    return { kind: "count", block: { ...block, hits: block.hits + 1 }, expectedRev: block.rev, command: null, ...seen };
   }
   // The program stays the block's: switching it mid-block would leave the agent's first rule behind.
   const next: StoredBlock = { ...block, ruleId: alert.rule.id, alertId: alert.id, commandId: id, expiresAt, hits: block.hits + 1, ttlSeconds, commandCreatedAt: now };
-  return { kind: "extend", block: next, expected: block.commandId, command: addCommandOf(next), ...seen };
+  return { kind: "extend", block: next, expectedRev: block.rev, command: addCommandOf(next), ...seen };
 }
 
 /**

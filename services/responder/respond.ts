@@ -27,8 +27,13 @@ export interface ResponderDeps {
   now?: () => number;
 }
 
-/** Compare-and-set attempts per target before the alert is retried as a whole (others keep changing the block). */
-const CAS_ATTEMPTS = 8;
+/**
+ * Compare-and-set attempts per target before the alert is retried as a whole. Contention on one block comes
+ * from instances handling other agents' alerts for the same IP (location all): a few writers, rarely many.
+ */
+const CAS_ATTEMPTS = 50;
+/** After a lost compare-and-set, wait a little (random, growing) so the writers of one block spread out. */
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(20, 1 + attempt)));
 
 export class BlockContention extends Error {
   constructor(target: Target) {
@@ -59,13 +64,16 @@ export function createResponder(deps: ResponderDeps): (alert: Alert, producedAt:
       }
       if (decision.kind === "duplicate" || decision.kind === "stale") return void out.outcomes.push({ target, outcome: decision.kind });
       const written = await store.write(decision.block, {
-        expected: decision.expected,
+        expectedRev: decision.expectedRev,
         seen: { id: decision.seenId, ttlMs: decision.seenTtlMs },
         newOffence: decision.kind === "new",
         offenderMemoryMs: config.offenderMemorySeconds * 1000,
         now: at,
       });
-      if (written === "conflict") continue;
+      if (written === "conflict") {
+        await backoff(attempt);
+        continue;
+      }
       if (written === "seen") continue; // applied meanwhile by another instance: read again, it is a replay now
       if (decision.command) out.commands.push(decision.command);
       return void out.outcomes.push({ target, outcome: decision.kind, commandId: decision.command?.id });
