@@ -312,3 +312,32 @@ test("the OpenAPI document describes the search", async () => {
   assert.ok(body.paths["/api/alerts/histogram"]);
   assert.ok(body.paths["/api/alerts/top"]);
 });
+
+test("active blocks: block by hand, list with time left, unblock; bad requests are refused with a reason", async () => {
+  const id = String(700_000 + (process.pid % 99_999));
+  const name = `test-dashboard-blocks-${id}`;
+  await dash.redis.hset(AGENT_KEYS.names, name, id);
+  await dash.redis.hset(AGENT_KEYS.agentPrefix + id, { id, name, ip: "192.0.2.98", os: "linux", version: "0.1.0", groups: "[]", registeredAt: String(Date.now()) });
+  const send = (method: string, path: string, body?: unknown) =>
+    fetch(new URL(path, dash.url), { method, headers: { authorization: `Bearer ${dash.token}`, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  try {
+    const blocked = await send("POST", "/api/blocks", { agent: name, ip: "198.51.100.77", ttlSeconds: 120 });
+    assert.equal(blocked.status, 200, await blocked.clone().text());
+    const list = await api("/api/blocks", { agent: id });
+    const [block] = list.body.items;
+    assert.equal(block.ip, "198.51.100.77");
+    assert.equal(block.agentName, name);
+    assert.equal(block.manual, true);
+    assert.ok(block.timeLeftMs > 110_000 && block.timeLeftMs <= 120_000, `time left ${block.timeLeftMs}`);
+    assert.equal((await send("POST", "/api/blocks", { agent: name, ip: "not-an-ip; rm -rf /", ttlSeconds: 60 })).status, 400);
+    assert.equal((await send("POST", "/api/blocks", { agent: "no-such-agent", ip: "198.51.100.78", ttlSeconds: 60 })).status, 404);
+    assert.equal((await send("POST", "/api/blocks", { agent: name, ip: "127.0.0.1", ttlSeconds: 60 })).status, 409, "loopback is never blocked");
+    assert.equal((await send("DELETE", `/api/blocks/${id}/198.51.100.77`)).status, 200);
+    assert.equal((await api("/api/blocks", { agent: id })).body.items.length, 0);
+    assert.equal((await send("DELETE", `/api/blocks/${id}/198.51.100.77`)).status, 404, "nothing left to unblock");
+  } finally {
+    await send("DELETE", `/api/blocks/${id}/198.51.100.77`).catch(() => undefined);
+    await dash.redis.hdel(AGENT_KEYS.names, name);
+    await dash.redis.del(AGENT_KEYS.agentPrefix + id);
+  }
+});
