@@ -46,6 +46,16 @@ export interface DashboardSecret {
   readonly file: string | null;
 }
 
+/** readOrCreate, for secrets two processes may make at once (`tld up` and the dashboard): the loser reads. */
+function sharedSecret(file: string): string {
+  try {
+    return readOrCreate(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    return readFileSync(file, "utf8").trim();
+  }
+}
+
 export function dashboardSecretFile(config: TldConfig, which: "admin.pass" | "api.token" | "session.key"): string {
   return path.join(config.stateDir, "secrets", which);
 }
@@ -54,17 +64,17 @@ export function dashboardSecretFile(config: TldConfig, which: "admin.pass" | "ap
 export function dashboardAdminPassword(config: TldConfig): DashboardSecret {
   if (config.dashboard.adminPassword) return { value: config.dashboard.adminPassword, file: null };
   const file = dashboardSecretFile(config, "admin.pass");
-  return { value: readOrCreate(file), file };
+  return { value: sharedSecret(file), file };
 }
 
 /** The API's Bearer token (automation, `tld alerts`): dashboard.apiToken (TLD_API_TOKEN), else api.token. */
 export function dashboardApiToken(config: TldConfig): DashboardSecret {
   if (config.dashboard.apiToken) return { value: config.dashboard.apiToken, file: null };
   const file = dashboardSecretFile(config, "api.token");
-  return { value: readOrCreate(file), file };
+  return { value: sharedSecret(file), file };
 }
 
 /** The key that signs session cookies: kept in a file so sessions outlive a dashboard restart. */
 export function dashboardSessionKey(config: TldConfig): string {
-  return readOrCreate(dashboardSecretFile(config, "session.key"));
+  return sharedSecret(dashboardSecretFile(config, "session.key"));
 }
