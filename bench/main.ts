@@ -13,6 +13,7 @@ import { decodeOnly, decoderThroughKafka, replayToDecoded } from "./pipeline.js"
 import { benchLists } from "./lists.js";
 import { benchAgent } from "./agent.js";
 import { benchDashboard } from "./dashboard.js";
+import { benchAlertToCommand } from "./activeResponse.js";
 import { benchPeers, ourFigure, peerRows } from "./peers.js";
 import { benchWazuhEngines } from "../services/matcher/rules/rules.bench.js";
 
@@ -73,6 +74,10 @@ try {
   Object.assign(figures, dashboard);
   rows.push(["alerts indexed into the alert store", `${dashboard.alerts_indexed_per_s.toLocaleString("en")} /s`, "PostgreSQL, chunks of 2000 as the consumer writes them; aim ≥ 5,000/s"]);
   rows.push(["search rule.id:(651 OR 100100), 24 h", `p99 ${dashboard.alert_search_ms.p99} ms`, `page + total + histogram over ${dashboard.stored_alerts.toLocaleString("en")} stored alerts (${dashboard.alert_search_matches.toLocaleString("en")} match); p50 ${dashboard.alert_search_ms.p50} ms; aim p99 ≤ 300 ms`]);
+
+  const ar = await benchAlertToCommand(100, (line) => console.error(line));
+  Object.assign(figures, ar);
+  rows.push(["alert → command on the agent's channel", `p99 ${ar.alert_to_command_ms.p99} ms`, `tld.alerts → responder → tld.ar.commands → collector → SSE; p50 ${ar.alert_to_command_ms.p50} ms over ${ar.alert_to_command_ms.samples} alerts`]);
 
   // The peers last, on the same log: they need no stack, and ours is idle by then.
   const peers = await benchPeers(log, lines);

@@ -70,6 +70,12 @@ export class SseClient {
   status = 0;
   private readonly controller = new AbortController();
   private done: Promise<void> = Promise.resolve();
+  private readonly listeners = new Set<(m: SseMessage) => void>();
+
+  private received(message: SseMessage): void {
+    this.messages.push(message);
+    for (const listener of this.listeners) listener(message);
+  }
 
   static async open(baseUrl: string, key: string | null, headers: Record<string, string> = {}): Promise<SseClient> {
     const client = new SseClient();
@@ -82,7 +88,7 @@ export class SseClient {
       await res.body?.cancel();
       return client;
     }
-    const parser = createParser({ onEvent: (e) => client.messages.push({ id: e.id, event: e.event, data: e.data, receivedAt: Date.now() }) });
+    const parser = createParser({ onEvent: (e) => client.received({ id: e.id, event: e.event, data: e.data, receivedAt: Date.now() }) });
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     client.done = (async () => {
       try {
@@ -102,14 +108,25 @@ export class SseClient {
     return this.messages.filter((m) => m.event === "command").map((m) => ({ ...(JSON.parse(m.data) as SseCommand), receivedAt: m.receivedAt }));
   }
 
-  async waitFor(what: string, predicate: (c: SseCommand) => boolean, timeoutMs = 30_000): Promise<SseCommand & { receivedAt: number }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.commands.find(predicate);
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no command ${what} on the SSE channel within ${timeoutMs} ms; got ${JSON.stringify(this.commands)}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+  /** The first command (already here, or arriving within timeoutMs) that satisfies `predicate`. */
+  waitFor(what: string, predicate: (c: SseCommand) => boolean, timeoutMs = 30_000): Promise<SseCommand & { receivedAt: number }> {
+    const found = this.commands.find(predicate);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const listener = (m: SseMessage) => {
+        if (m.event !== "command") return;
+        const command = JSON.parse(m.data) as SseCommand;
+        if (!predicate(command)) return;
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        resolve({ ...command, receivedAt: m.receivedAt });
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(listener);
+        reject(new Error(`no command ${what} on the SSE channel within ${timeoutMs} ms; got ${JSON.stringify(this.commands)}`));
+      }, timeoutMs);
+      this.listeners.add(listener);
+    });
   }
 
   async close(): Promise<void> {
