@@ -137,7 +137,7 @@ export async function benchPeers(log: string, lines: number, say: Log = (l) => c
     figures.crowdsec_lines_per_s = Math.round(cs.lines / cs.seconds);
     note(
       `crowdsec ${figures.crowdsec_version}: replay of ${cs.complete ? "the whole log" : `the log stopped by the ${budget} s budget`}, ${cs.lines.toLocaleString("en")} lines in ${figures.crowdsec_seconds} s; ` +
-        `its metrics ${cs.metricsAgoMs} ms before the end: ${cs.last.read.toLocaleString("en")} lines read, ${cs.last.parsedOk.toLocaleString("en")} parsed (${cs.last.parsedKo} unparsed), ` +
+        `${cs.complete ? `its metrics ${cs.metricsAgoMs} ms before it exited` : "its metrics at the last scrape"}: ${cs.last.read.toLocaleString("en")} lines read, ${cs.last.parsedOk.toLocaleString("en")} parsed (${cs.last.parsedKo} unparsed), ` +
         `${cs.last.apacheOk.toLocaleString("en")} by crowdsecurity/apache2-logs, ${cs.last.poured.toLocaleString("en")} pours into its ${cs.scenarios} scenarios' buckets`,
     );
     for (const n of cs.notes) note(n);
