@@ -16,6 +16,7 @@ import { BlockStore } from "../agents/respond/blockState.js";
 import { ActiveResponder } from "../agents/respond/responder.js";
 import { protectedNetworks } from "../agents/respond/start.js";
 import { createLab, labUnavailable, type Lab } from "../demo/lab.js";
+import { nftBlocked } from "./harness/activeResponse.js";
 import { ensureFirewallTools, runInNamespace, tcpProbe } from "./harness/firewall.js";
 
 const unavailable = await labUnavailable();
@@ -74,11 +75,6 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs:
   return Date.now();
 }
 
-async function nftElements(lab: Lab): Promise<string[]> {
-  const ruleset = JSON.parse((await lab.exec(lab.victim, "nft", ["-j", "list", "ruleset"])).stdout) as { nftables: { set?: { table: string; name: string; elem?: ({ elem: { val: string } } | string)[] } }[] };
-  return ruleset.nftables.flatMap((o) => (o.set && o.set.table === "tld" ? (o.set.elem ?? []).map((e) => (typeof e === "string" ? e : e.elem.val)) : []));
-}
-
 test("nftables: a block lands in the victim's kernel, drops the attacker, and the kernel lifts it on time with no agent running", { skip }, async () => {
   await withLab(async (lab) => {
     const { reports, start } = responderIn(lab, "nftables");
@@ -87,7 +83,7 @@ test("nftables: a block lands in the victim's kernel, drops the attacker, and th
     const ttlMs = 3000;
     const blockedAt = Date.now();
     await responder.handle(addCommand(lab.attacker.address, ttlMs));
-    assert.deepEqual(await nftElements(lab), [lab.attacker.address]);
+    assert.deepEqual(await nftBlocked(lab), [lab.attacker.address]);
     const ruleset = (await lab.exec(lab.victim, "nft", ["list", "table", "inet", "tld"])).stdout;
     assert.match(ruleset, /hook input priority (filter - 10|-10); policy accept;\s+ip saddr @blocked4 drop\s+ip6 saddr @blocked6 drop/);
     assert.match(ruleset, /hook forward priority (filter - 10|-10); policy accept;\s+ip saddr @blocked4 drop/);
@@ -95,7 +91,7 @@ test("nftables: a block lands in the victim's kernel, drops the attacker, and th
     assert.match(reports[0].message, /active-response\/bin\/firewall-drop: \{.*"command":"add".*"srcip":"10\.\d+\.\d+\.1".*"enforcer":"nftables","ttl_seconds":3\}\}$/);
     // The agent dies here: no timer of its own will run.
     await responder.stop();
-    const liftedAt = await waitUntil("the kernel to lift the block", async () => (await nftElements(lab)).length === 0, ttlMs + 3000);
+    const liftedAt = await waitUntil("the kernel to lift the block", async () => (await nftBlocked(lab)).length === 0, ttlMs + 3000);
     assert.ok(liftedAt - blockedAt >= ttlMs - 100, `lifted after ${liftedAt - blockedAt} ms, not before its ${ttlMs} ms`);
     assert.equal(await probe(lab), "hello", "after the TTL the attacker gets through again");
   });

@@ -68,7 +68,7 @@ export class CommandChannel {
     let problemLoggedAt = 0;
     while (!this.stopped) {
       const outcome = await this.connectOnce(() => {
-        if (attempt > 0 || lastProblem) log.info({ after: attempt }, "command channel open");
+        log.info({ attempts: attempt + 1 }, "command channel open");
         attempt = 0;
         lastProblem = "";
       });

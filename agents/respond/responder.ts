@@ -185,27 +185,23 @@ export class ActiveResponder {
       return;
     }
     const block: StoredBlock = { ip, program: command.program, enforcer: this.enforcer.name, commandId: command.id, alertId: command.alertId, ruleId: command.ruleId, blockedAt: existing?.blockedAt ?? receivedAt, endsAt };
-    // Without kernel timeouts the block is written down first: a crash right after the rule went in must still
-    // leave the restarted agent knowing it has to lift it.
-    if (!this.enforcer.kernelTimeouts) {
-      store.blocks.set(ip, block);
-      await store.save(this.now());
-    }
+    // The block is written down before the rule goes in: an agent killed right after still knows, once
+    // restarted, that the block exists (to lift it with iptables, to report its end with nftables).
+    store.blocks.set(ip, block);
+    await store.save(this.now());
     try {
       await this.enforcer.block(command.address, endsAt - this.now());
     } catch (err) {
-      if (!this.enforcer.kernelTimeouts) {
-        if (existing) store.blocks.set(ip, existing);
-        else store.blocks.delete(ip);
-        await store.save(this.now());
-      }
+      if (existing) store.blocks.set(ip, existing);
+      else store.blocks.delete(ip);
+      await store.save(this.now());
       this.failed(command, "add", err, endsAt);
       return;
     }
     store.blocks.set(ip, block);
     store.applied.set(command.id, endsAt);
     await store.save(this.now());
-    const ttlSeconds = Math.max(1, Math.round((endsAt - receivedAt) / 1000));
+    const ttlSeconds = Math.max(1, Math.ceil((endsAt - receivedAt) / 1000 - 0.001)); // as the collector counts it
     log.info({ ip, command: command.id, enforcer: this.enforcer.name, ttlSeconds, rule: command.ruleId, alert: command.alertId }, existing ? "block extended" : "blocked");
     this.emit({ command: "add", ...this.base(command), ttlSeconds }, `add:${command.id}:${endsAt}`);
     this.arm();
