@@ -5,7 +5,7 @@ import { readAgents } from "../../lib/agents.js";
 import { BlockError, openBlockControl, type BlockControl, type BlockView } from "../../lib/blocks.js";
 import { loadConfig } from "../../lib/config.js";
 import { createLogger } from "../../lib/logger.js";
-import { printJson, UserError } from "../output.js";
+import { printJson, table, UserError } from "../output.js";
 
 const HELP = `
 A block drops every packet from one IP on one agent's firewall until its time is up; the agent lifts it then,
@@ -29,11 +29,6 @@ export function formatTimeLeft(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
   if (s < 86_400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
   return `${Math.floor(s / 86_400)}d ${String(Math.floor((s % 86_400) / 3600)).padStart(2, "0")}h`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n");
 }
 
 function parseTtl(text: string): number {
