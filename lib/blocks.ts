@@ -425,12 +425,19 @@ export class BlockControl {
   }
 }
 
+export interface OpenBlockControlOptions {
+  /** Each step (Redis, registry, Kafka, a publish) fails after this long, naming what could not be reached. */
+  timeoutMs?: number;
+  /** A long-running service (the dashboard API): Redis reconnects for ever instead of failing at once. */
+  reconnect?: boolean;
+}
+
 /**
- * A BlockControl with connections of its own (the CLI): Redis at once; a Kafka producer and the registry's schema
- * id for tld.ar.commands on the first publish (listing needs neither). Each step fails within `timeoutMs`,
- * naming what could not be reached, instead of waiting for ever.
+ * A BlockControl with connections of its own (the CLI, or a service that has none): Redis at once; a Kafka
+ * producer and the registry's schema id for tld.ar.commands on the first publish (listing needs neither).
  */
-export async function openBlockControl(config: TldConfig, log: Logger, timeoutMs = 10_000): Promise<BlockControl & { close(): Promise<void> }> {
+export async function openBlockControl(config: TldConfig, log: Logger, options: OpenBlockControlOptions = {}): Promise<BlockControl & { close(): Promise<void> }> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const within = <T>(what: string, step: Promise<T>): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -438,7 +445,7 @@ export async function openBlockControl(config: TldConfig, log: Logger, timeoutMs
     });
     return Promise.race([step, timeout]).finally(() => clearTimeout(timer));
   };
-  const redis = new Redis(config.redis.url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const redis = new Redis(config.redis.url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, ...(options.reconnect ? {} : { retryStrategy: () => null }) });
   redis.on("error", () => undefined); // reported through connect() and the commands that fail
   try {
     await within(`Redis at ${config.redis.url}`, redis.connect());
