@@ -14,6 +14,7 @@ import { benchLists } from "./lists.js";
 import { benchAgent } from "./agent.js";
 import { benchDashboard } from "./dashboard.js";
 import { benchAlertToCommand } from "./activeResponse.js";
+import { benchAgentEnforcement } from "./agentEnforcement.js";
 import { benchPeers, ourFigure, peerRows } from "./peers.js";
 import { benchWazuhEngines } from "../services/matcher/rules/rules.bench.js";
 
@@ -78,6 +79,13 @@ try {
   const ar = await benchAlertToCommand(100, (line) => console.error(line));
   Object.assign(figures, ar);
   rows.push(["alert → command on the agent's channel", `p99 ${ar.alert_to_command_ms.p99} ms`, `tld.alerts → responder → tld.ar.commands → collector → SSE; p50 ${ar.alert_to_command_ms.p50} ms over ${ar.alert_to_command_ms.samples} alerts`]);
+
+  const enforcement = await benchAgentEnforcement(config, 60, (line) => console.error(line));
+  Object.assign(figures, enforcement);
+  if (enforcement.command_to_rule_ms && enforcement.line_to_block_ms) {
+    rows.push(["agent: command received → rule in the kernel", `p99 ${enforcement.command_to_rule_ms.p99} ms`, `nftables in a namespace, agent inside the victim; p50 ${enforcement.command_to_rule_ms.p50} ms over ${enforcement.command_to_rule_ms.samples} commands`]);
+    rows.push(["log line appended on the agent → rule in the kernel", `p99 ${enforcement.line_to_block_ms.p99} ms`, `the whole pipeline and back (rule 100100, 100 ms agent batching); p50 ${enforcement.line_to_block_ms.p50} ms; aim p99 ≤ 250 ms`]);
+  } else rows.push(["agent enforcement (namespaces)", "-", enforcement.agent_enforcement_note ?? "not measured"]);
 
   // The peers last, on the same log: they need no stack, and ours is idle by then.
   const peers = await benchPeers(log, lines);

@@ -185,24 +185,28 @@ export class ActiveResponder {
       return;
     }
     const block: StoredBlock = { ip, program: command.program, enforcer: this.enforcer.name, commandId: command.id, alertId: command.alertId, ruleId: command.ruleId, blockedAt: existing?.blockedAt ?? receivedAt, endsAt };
-    // The block is written down before the rule goes in: an agent killed right after still knows, once
-    // restarted, that the block exists (to lift it with iptables, to report its end with nftables).
+    // The block is written down as the rule goes in: an agent killed right after still knows, once restarted,
+    // that the block exists. Without kernel timeouts the write comes first (the restarted agent must lift the
+    // rule); with them it runs beside the firewall call, off the path to the rule (the kernel lifts it anyway).
     store.blocks.set(ip, block);
-    await store.save(this.now());
+    const saving = store.save(this.now());
+    if (!this.enforcer.kernelTimeouts) await saving;
     try {
       await this.enforcer.block(command.address, endsAt - this.now());
+      await saving;
     } catch (err) {
+      await saving.catch(() => {});
       if (existing) store.blocks.set(ip, existing);
       else store.blocks.delete(ip);
       await store.save(this.now());
       this.failed(command, "add", err, endsAt);
       return;
     }
-    store.blocks.set(ip, block);
+    const ttlSeconds = Math.max(1, Math.ceil((endsAt - receivedAt) / 1000 - 0.001)); // as the collector counts it
+    // appliedMs: from the command's arrival to the rule in the kernel (what `npm run bench` reads).
+    log.info({ ip, command: command.id, enforcer: this.enforcer.name, ttlSeconds, rule: command.ruleId, alert: command.alertId, receivedAt, appliedMs: this.now() - receivedAt }, existing ? "block extended" : "blocked");
     store.applied.set(command.id, endsAt);
     await store.save(this.now());
-    const ttlSeconds = Math.max(1, Math.ceil((endsAt - receivedAt) / 1000 - 0.001)); // as the collector counts it
-    log.info({ ip, command: command.id, enforcer: this.enforcer.name, ttlSeconds, rule: command.ruleId, alert: command.alertId }, existing ? "block extended" : "blocked");
     this.emit({ command: "add", ...this.base(command), ttlSeconds }, `add:${command.id}:${endsAt}`);
     this.arm();
   }

@@ -73,7 +73,8 @@ export interface VictimAgent {
 }
 
 /** An agent enrolled with the lab collector, configured with the given enforcer (its files in a temp folder). */
-export async function enrollVictimAgent(collectorUrl: string, enforcer: EnforcerName, name = `victim-${enforcer}-${process.pid}-${Date.now() % 100_000}`): Promise<VictimAgent> {
+export async function enrollVictimAgent(collectorUrl: string, enforcer: EnforcerName, options: { name?: string; batchMaxDelayMs?: number } = {}): Promise<VictimAgent> {
+  const name = options.name ?? `victim-${enforcer}-${process.pid}-${Date.now() % 100_000}`;
   const dir = mkdtempSync(path.join(tmpdir(), "tld-victim-"));
   const logFile = path.join(dir, "access.log");
   writeFileSync(logFile, "");
@@ -84,7 +85,7 @@ export async function enrollVictimAgent(collectorUrl: string, enforcer: Enforcer
       `manager: ${collectorUrl}`,
       `name: ${name}`,
       `state_dir: ${path.join(dir, "state")}`,
-      "batch_max_delay_ms: 20",
+      `batch_max_delay_ms: ${options.batchMaxDelayMs ?? 20}`,
       "localfile:",
       `  - location: ${logFile}`,
       "    log_format: apache",
