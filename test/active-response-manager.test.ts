@@ -5,13 +5,11 @@
 // responder runs with a test configuration meanwhile (rule 190501 only) and gets its own back afterwards.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
-import { PACKAGE_ROOT } from "../lib/config.js";
 import { localAgentKey } from "../lib/secrets.js";
 import { alertPublisher, commandsOnKafka, SseClient, testAlert, useResponderConfig, type AlertPublisher, type SseCommand } from "./harness/responder.js";
+import { freePort, startServiceInstance } from "./harness/activeResponse.js";
 import { collectorBase, enrolledAgent, type TestAgent } from "./harness/agent.js";
 import { config, runTag, tld, waitFor } from "./harness/tools.js";
 
@@ -190,27 +188,11 @@ test("the channel: 401 without a valid key, 403 for the manager's key; malformed
   assert.equal(bad.status, 400);
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
 test("a second collector instance delivers to the agents connected to it, whichever instance reads the partition", async () => {
-  const port = await freePort();
-  let second: ChildProcess | undefined;
+  const port = await freePort("127.0.0.1");
+  const base = `http://127.0.0.1:${port}`;
+  const second = await startServiceInstance("collector", { TLD_COLLECTOR_PORT: String(port), TLD_LOG_LEVEL: "warn" }, `${base}/readyz`);
   try {
-    second = spawn(process.execPath, [path.join(PACKAGE_ROOT, "dist", "services", "collector", "main.js")], {
-      env: { ...process.env, TLD_COLLECTOR_PORT: String(port), TLD_LOG_LEVEL: "warn" },
-      stdio: "ignore",
-    });
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor("the second collector", async () => ((await fetch(`${base}/readyz`)).status === 200 ? true : undefined), 30_000, 200);
     const viaSecond = await channel(a, base);
     const viaFirst = await channel(a);
     const ip = `${net}.7`;
@@ -219,10 +201,6 @@ test("a second collector instance delivers to the agents connected to it, whiche
     const got = await viaSecond.waitFor(`add ${ip} via the second instance`, forIp(ip), 60_000);
     assert.equal((await viaFirst.waitFor(`add ${ip} via the first instance`, forIp(ip), 60_000)).id, got.id);
   } finally {
-    if (second && second.exitCode === null) {
-      const exited = new Promise((r) => second!.once("exit", r));
-      second.kill("SIGTERM");
-      await exited;
-    }
+    await second.stop();
   }
 });
