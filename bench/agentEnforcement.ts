@@ -72,23 +72,33 @@ export async function benchAgentEnforcement(config: TldConfig, samples = 60, say
     if (missing.length > 0) throw new Error(`the agent logged blocks the victim's ruleset does not hold: ${missing.join(", ")}`);
     const figures: AgentEnforcementFigures = { command_to_rule_ms: latencySummary(commandTimes) };
 
-    // The whole pipeline: a listed address's request in the agent's access log.
-    const listed = Array.from({ length: WARMUP + samples }, (_, i) => `198.18.200.${i + 1}`);
-    await tld("lists", "add", "blacklist-alienvault", ...listed);
-    cleanup.unshift(() => tld("lists", "remove", "blacklist-alienvault", ...listed).catch(() => undefined));
-    const responder = await useResponderConfig({ responses: [{ command: "firewall-drop", location: "local", rulesId: [100100], timeout: 300 }] });
-    cleanup.unshift(() => responder.restore());
-    const lineTimes: number[] = [];
-    for (const [i, ip] of listed.entries()) {
-      const from = running.output().length;
-      const appended = Date.now();
-      appendFileSync(agent.logFile, accessLine(ip, i) + "\n");
-      const { at } = await blocked(ip, from);
-      if (i >= WARMUP) lineTimes.push(at - appended);
-      if ((i + 1) % 20 === 0) say(`log line -> block: ${i + 1} of ${listed.length}`);
+    // The whole pipeline: a listed address's request in the agent's access log. A failure here (the stack's
+    // responder busy restarting for another bench, say) keeps the figure above and says why.
+    try {
+      figures.line_to_block_ms = await lineToBlock();
+    } catch (err) {
+      figures.agent_enforcement_note = `log line -> block not measured: ${(err as Error).message.split("\n")[0]}`;
+      say(figures.agent_enforcement_note);
     }
-    figures.line_to_block_ms = latencySummary(lineTimes);
     return figures;
+
+    async function lineToBlock(): Promise<Latency> {
+      const listed = Array.from({ length: WARMUP + samples }, (_, i) => `198.18.200.${i + 1}`);
+      await tld("lists", "add", "blacklist-alienvault", ...listed);
+      cleanup.unshift(() => tld("lists", "remove", "blacklist-alienvault", ...listed).catch(() => undefined));
+      const responder = await useResponderConfig({ responses: [{ command: "firewall-drop", location: "local", rulesId: [100100], timeout: 300 }] });
+      cleanup.unshift(() => responder.restore());
+      const lineTimes: number[] = [];
+      for (const [i, ip] of listed.entries()) {
+        const from = running.output().length;
+        const appended = Date.now();
+        appendFileSync(agent.logFile, accessLine(ip, i) + "\n");
+        const { at } = await blocked(ip, from);
+        if (i >= WARMUP) lineTimes.push(at - appended);
+        if ((i + 1) % 20 === 0) say(`log line -> block: ${i + 1} of ${listed.length}`);
+      }
+      return latencySummary(lineTimes);
+    }
   } finally {
     for (const step of cleanup) await step().catch((err: Error) => say(`cleanup: ${err.message}`));
   }
