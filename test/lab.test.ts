@@ -50,14 +50,15 @@ test("lab: attacker -> victim over the attack link, victim -> manager over the m
 test("Apache in the victim namespace serves the attacker and writes a combined access-log line for it", { skip: unavailable ?? false }, async () => {
   await ensureApacheInstalled((line) => console.log(`# ${line}`));
   const lab = await createLab();
-  const apache = await startApache(lab, lab.victim, mkdtempSync(path.join(tmpdir(), "tld-apache-")));
+  let apache: Awaited<ReturnType<typeof startApache>> | undefined;
   try {
+    apache = await startApache(lab, lab.victim, mkdtempSync(path.join(tmpdir(), "tld-apache-")));
     const script = `fetch(${JSON.stringify(apache.url)},{headers:{"user-agent":"curl/7.81.0"}}).then(async r=>console.log(r.status,(await r.text()).includes("It works")))`;
     assert.equal((await lab.exec(lab.attacker, process.execPath, ["-e", script])).stdout.trim(), "200 true");
     const line = readFileSync(apache.accessLog, "utf8").trim();
     assert.match(line, new RegExp(`^${lab.attacker.address.replace(/\./g, "\\.")} - - \\[[^\\]]+\\] "GET / HTTP/1.1" 200 \\d+ "-" "curl/7.81.0"$`));
   } finally {
-    await apache.stop();
+    await apache?.stop();
     await lab.destroy();
   }
 });
