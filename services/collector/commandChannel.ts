@@ -3,19 +3,17 @@
 //                                  (its active blocks with their remaining TTL, and anything unacknowledged), then
 //                                  live commands as they arrive; ": ping" every 15 s
 //   POST /v1/agents/commands/ack   {"ids": [...]} -> {"acked": n}
-// Live commands reach every collector instance through one Redis pub/sub channel (commandFeed.ts publishes
-// each command once it is in the store), so an agent may be connected to any instance.
+// Every collector instance reads all of tld.ar.commands itself (commandFeed.ts) and hands each command to the
+// agents connected to it, so an agent may be connected to any instance; what is due on connect comes from
+// the store in Redis, which every instance keeps.
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
-import type { Redis } from "ioredis";
 import client from "prom-client";
 import { z } from "zod";
-import type { Logger } from "../../lib/logger.js";
 import type { ActiveResponseCommand } from "../../lib/records.js";
 import type { Authenticate } from "./auth.js";
 import { sseMessage, type CommandStore } from "./commandStore.js";
 
-export const PUSH_CHANNEL = "tld:ar:push";
 export const PING_INTERVAL_MS = 15_000;
 /** Connections one agent may hold on one instance; a newer one closes the oldest (a half-open socket, usually). */
 const MAX_CONNECTIONS_PER_AGENT = 4;
@@ -25,11 +23,6 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 export const ackSchema = z
   .object({ ids: z.array(z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "a command id")).min(1).max(1000) })
   .strict();
-
-/** The message on PUSH_CHANNEL: a command, which carries its agent id. */
-export function pushMessage(command: ActiveResponseCommand): string {
-  return JSON.stringify(command);
-}
 
 class Connection {
   /** Live commands that arrive while the backlog is being sent wait here, so they follow it in order. */
@@ -85,7 +78,7 @@ class Connection {
   }
 }
 
-/** The agents connected to this instance, and the subscription that brings them commands from any instance. */
+/** The agents connected to this instance. */
 export class CommandHub {
   private readonly connections = new Map<string, Connection[]>();
   private readonly gauge: client.Gauge;
@@ -93,43 +86,15 @@ export class CommandHub {
 
   constructor(
     private readonly store: CommandStore,
-    private readonly log: Logger,
     metrics: client.Registry,
   ) {
     this.gauge = new client.Gauge({ name: "tld_collector_command_channels", help: "Agent command channels open on this instance", registers: [metrics] });
     this.sentCounter = new client.Counter({ name: "tld_collector_commands_sent_total", help: "Commands written to agents' channels", registers: [metrics] });
   }
 
-  /** Subscribes to the push channel; after Redis comes back, connected agents get their backlog again. */
-  async subscribe(subscriber: Redis): Promise<void> {
-    subscriber.on("message", (_channel: string, message: string) => {
-      let command: ActiveResponseCommand;
-      try {
-        command = JSON.parse(message) as ActiveResponseCommand;
-      } catch (err) {
-        this.log.warn({ err }, "unreadable message on the push channel");
-        return;
-      }
-      for (const conn of this.connections.get(command.agentId) ?? []) conn.deliver(command);
-    });
-    let first = true;
-    subscriber.on("ready", () => {
-      if (first) return void (first = false);
-      // Messages published while we were away are lost to pub/sub but not to the store: resend what is due.
-      this.log.info("push channel back: resending due commands to connected agents");
-      for (const agentId of this.connections.keys()) void this.resend(agentId);
-    });
-    await subscriber.subscribe(PUSH_CHANNEL);
-    first = false;
-  }
-
-  private async resend(agentId: string): Promise<void> {
-    try {
-      const backlog = await this.store.pending(agentId);
-      for (const conn of this.connections.get(agentId) ?? []) for (const c of backlog) conn.deliver(c);
-    } catch (err) {
-      this.log.warn({ err, agent: agentId }, "cannot read the commands due to an agent");
-    }
+  /** A command fresh from tld.ar.commands (and in the store): to this instance's connections of its agent. */
+  deliver(command: ActiveResponseCommand): void {
+    for (const conn of this.connections.get(command.agentId) ?? []) conn.deliver(command);
   }
 
   /** Opens an agent's channel: register first (live commands queue), then send the backlog, then go live. */

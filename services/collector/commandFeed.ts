@@ -1,16 +1,17 @@
-// tld.ar.commands -> the command store -> every collector instance's connected agents. One consumer group for
-// all collector instances: whichever instance owns an agent's partition queues the agent's commands in Redis
-// (where any instance can read them on a reconnect) and announces each on the push channel (where the instance
-// holding the agent's connection picks it up). The offset is committed after both, so a crash replays commands
-// into the store, which takes each id once, and to the agent, which applies each id once.
-import type { Redis } from "ioredis";
+// tld.ar.commands -> the command store -> this instance's connected agents. Every collector instance reads the
+// whole topic in a consumer group of its own (named after its host and port, so a restart resumes where it
+// left off): it keeps the store in Redis up to date (where any instance reads what is due when an agent
+// connects; applying a command twice changes nothing) and hands each command to the agents connected to it.
+// No instance waits on another: one that dies or rebalances holds up nobody's commands. The offset is
+// committed after the store has the command, so a crash replays it, and agents apply each id once.
+import { hostname } from "node:os";
 import { consumeAtLeastOnce, TransientError } from "../../lib/consume.js";
 import { createConsumer, type Publisher } from "../../lib/kafka.js";
 import type { ActiveResponseCommand, DeadLetter } from "../../lib/records.js";
 import type { TopicSerde } from "../../lib/serde.js";
 import type { ServiceContext } from "../../lib/service.js";
 import type { Kafka } from "kafkajs";
-import { PUSH_CHANNEL, pushMessage } from "./commandChannel.js";
+import type { CommandHub } from "./commandChannel.js";
 import type { CommandStore } from "./commandStore.js";
 
 export interface CommandFeedOptions {
@@ -20,14 +21,20 @@ export interface CommandFeedOptions {
   commands: TopicSerde<ActiveResponseCommand>;
   dlq: TopicSerde<DeadLetter>;
   store: CommandStore;
-  redis: Redis;
+  hub: CommandHub;
+}
+
+/** This instance's consumer group: one per collector instance, stable across its restarts. */
+export function commandFeedGroup(host: string, port: number): string {
+  return `collector-commands.${host.replace(/[^A-Za-z0-9._-]/g, "_")}-${port}`;
 }
 
 export async function startCommandFeed(options: CommandFeedOptions): Promise<void> {
-  const { ctx, store, redis } = options;
+  const { ctx, store, hub } = options;
+  const group = commandFeedGroup(hostname(), ctx.config.collector.port);
   // Few records, each urgent: fetched the moment they are there, not batched.
-  const consumer = createConsumer(options.kafka, ctx.config, "collector-commands", "immediate");
-  consumer.on(consumer.events.GROUP_JOIN, (e) => ctx.log.info({ assignment: e.payload.memberAssignment }, "command feed joined its consumer group"));
+  const consumer = createConsumer(options.kafka, ctx.config, group, "immediate");
+  consumer.on(consumer.events.GROUP_JOIN, (e) => ctx.log.info({ group, assignment: e.payload.memberAssignment }, "command feed joined its consumer group"));
   consumer.on(consumer.events.CRASH, (e) => ctx.log.error({ err: e.payload.error, restart: e.payload.restart }, "command feed crashed"));
   await consumer.connect();
   ctx.onShutdown("command feed", () => consumer.disconnect());
@@ -39,12 +46,14 @@ export async function startCommandFeed(options: CommandFeedOptions): Promise<voi
     dlq: options.dlq,
     log: ctx.log,
     handle: async (command) => {
+      let queued: boolean;
       try {
-        // Expired or acknowledged already (a replay): nothing to queue and nothing to announce.
-        if (await store.apply(command)) await redis.publish(PUSH_CHANNEL, pushMessage(command));
+        queued = await store.apply(command);
       } catch (err) {
         throw new TransientError(`command store unavailable: ${(err as Error)?.message ?? String(err)}`, { cause: err });
       }
+      // Expired or acknowledged already (a replay): nothing to deliver.
+      if (queued) hub.deliver(command);
       return [];
     },
   });

@@ -33,3 +33,9 @@ test("acknowledgements: a list of command ids, bounded; anything else is refused
     assert.ok(!ackSchema.safeParse(bad).success, JSON.stringify(bad).slice(0, 60));
   }
 });
+
+test("each collector instance reads the commands in a group of its own, named after host and port", async () => {
+  const { commandFeedGroup } = await import("./commandFeed.js");
+  assert.equal(commandFeedGroup("manager-1.example", 1514), "collector-commands.manager-1.example-1514");
+  assert.equal(commandFeedGroup("we ird/host", 1524), "collector-commands.we_ird_host-1524");
+});

@@ -74,15 +74,10 @@ await registerAgentRoutes(ctx.http, {
   refused,
 });
 const commandStore = new CommandStore(redis);
-const hub = new CommandHub(commandStore, log, ctx.metrics);
-const subscriber = redis.duplicate();
-subscriber.on("error", (err: Error) => log.warn({ err: err.message }, "redis push-channel connection error"));
-if (subscriber.status !== "ready") await once(subscriber, "ready");
-await hub.subscribe(subscriber);
-ctx.onShutdown("push channel", () => subscriber.quit());
+const hub = new CommandHub(commandStore, ctx.metrics);
 await registerCommandRoutes(ctx.http, { authenticate, hub, store: commandStore, metrics: ctx.metrics });
 await listen(ctx, config.collector.host, config.collector.port);
 // Open channels never end by themselves: closed before the HTTP server (closers run in reverse), so it can stop.
 ctx.onShutdown("command channels", () => hub.closeAll());
-await startCommandFeed({ ctx, kafka, publisher, commands, dlq, store: commandStore, redis });
+await startCommandFeed({ ctx, kafka, publisher, commands, dlq, store: commandStore, hub });
 ctx.setReady(true);
