@@ -3,6 +3,8 @@
 //   - command received -> rule in the kernel: manual blocks (lib/blocks.ts) delivered over the push channel; the
 //     agent logs, for each, when the command arrived and how long until `nft` had committed the element
 //     (appliedMs). Every element is then checked in the victim's ruleset.
+//   - alert -> rule in the kernel: an alert for the victim's agent published on tld.alerts (as the matcher
+//     publishes one), through the responder and the push channel to the agent's firewall;
 //   - log line appended on the agent -> rule in the kernel: an access-log line from a listed address is appended
 //     to the file the agent tails and travels the whole pipeline (collector, decoder, matcher rule 100100,
 //     responder, collector push channel) back to the agent's firewall. The stack's responder runs with a
@@ -15,7 +17,7 @@ import { createLogger } from "../lib/logger.js";
 import { createLab, labUnavailable } from "../demo/lab.js";
 import { enrollVictimAgent, nftBlocked, runAgentInVictim, startLabCollector } from "../test/harness/activeResponse.js";
 import { ensureFirewallTools } from "../test/harness/firewall.js";
-import { useResponderConfig } from "../test/harness/responder.js";
+import { alertPublisher, testAlert, useResponderConfig } from "../test/harness/responder.js";
 import { accessLine, tld } from "../test/harness/tools.js";
 import { latencySummary } from "./stats.js";
 
@@ -24,6 +26,7 @@ const WARMUP = 5;
 export type Latency = { p50: number; p99: number; samples: number };
 export interface AgentEnforcementFigures {
   command_to_rule_ms?: Latency;
+  alert_to_block_ms?: Latency;
   line_to_block_ms?: Latency;
   agent_enforcement_note?: string;
 }
@@ -75,19 +78,36 @@ export async function benchAgentEnforcement(config: TldConfig, samples = 60, say
     // The whole pipeline: a listed address's request in the agent's access log. A failure here (the stack's
     // responder busy restarting for another bench, say) keeps the figure above and says why.
     try {
+      const responder = await useResponderConfig({ responses: [{ command: "firewall-drop", location: "local", rulesId: [100100], timeout: 300 }] });
+      cleanup.unshift(() => responder.restore());
+      figures.alert_to_block_ms = await alertToBlock();
       figures.line_to_block_ms = await lineToBlock();
     } catch (err) {
-      figures.agent_enforcement_note = `log line -> block not measured: ${(err as Error).message.split("\n")[0]}`;
+      figures.agent_enforcement_note = `alert / log line -> block not measured: ${(err as Error).message.split("\n")[0]}`;
       say(figures.agent_enforcement_note);
     }
     return figures;
+
+    async function alertToBlock(): Promise<Latency> {
+      const alerts = await alertPublisher();
+      cleanup.unshift(() => alerts.close());
+      const times: number[] = [];
+      for (let i = 0; i < WARMUP + samples; i++) {
+        const ip = `198.18.100.${i + 1}`;
+        const from = running.output().length;
+        const published = Date.now();
+        await alerts.publish(testAlert(`bench-alert-block-${process.pid}-${i}:100100`, { id: agent.id, name: agent.name, os: "linux" }, ip, "100100"));
+        const { at } = await blocked(ip, from);
+        if (i >= WARMUP) times.push(at - published);
+        if ((i + 1) % 20 === 0) say(`alert -> block: ${i + 1} of ${WARMUP + samples}`);
+      }
+      return latencySummary(times);
+    }
 
     async function lineToBlock(): Promise<Latency> {
       const listed = Array.from({ length: WARMUP + samples }, (_, i) => `198.18.200.${i + 1}`);
       await tld("lists", "add", "blacklist-alienvault", ...listed);
       cleanup.unshift(() => tld("lists", "remove", "blacklist-alienvault", ...listed).catch(() => undefined));
-      const responder = await useResponderConfig({ responses: [{ command: "firewall-drop", location: "local", rulesId: [100100], timeout: 300 }] });
-      cleanup.unshift(() => responder.restore());
       const lineTimes: number[] = [];
       for (const [i, ip] of listed.entries()) {
         const from = running.output().length;

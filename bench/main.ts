@@ -84,6 +84,7 @@ try {
   Object.assign(figures, enforcement);
   const { command_to_rule_ms: toRule, line_to_block_ms: toBlock } = enforcement;
   if (toRule) rows.push(["agent: command received → rule in the kernel", `p99 ${toRule.p99} ms`, `nftables in a namespace, agent inside the victim; p50 ${toRule.p50} ms over ${toRule.samples} commands`]);
+  if (enforcement.alert_to_block_ms) rows.push(["alert → rule in the agent's kernel", `p99 ${enforcement.alert_to_block_ms.p99} ms`, `tld.alerts → responder → push channel → nftables; p50 ${enforcement.alert_to_block_ms.p50} ms; aim p99 ≤ 100 ms`]);
   if (toBlock) rows.push(["log line appended on the agent → rule in the kernel", `p99 ${toBlock.p99} ms`, `the whole pipeline and back (rule 100100, 100 ms agent batching); p50 ${toBlock.p50} ms; aim p99 ≤ 250 ms`]);
   if (enforcement.agent_enforcement_note) rows.push(["agent enforcement (namespaces)", "-", enforcement.agent_enforcement_note]);
 
