@@ -40,7 +40,7 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import cliProgress from "cli-progress";
 import YAML from "yaml";
-import { debianVersion, dpkgStatus, ensureDebianPackages } from "../test/harness/debian.js";
+import { debianVersion, dpkgStatus, ensureDebianPackages } from "../lib/debian.js";
 import { writeApacheLog } from "./logs.js";
 
 const run = promisify(execFile);

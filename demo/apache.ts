@@ -1,13 +1,12 @@
 // Apache httpd from Debian's apache2 package, run in the victim namespace with a config of our own (its own
 // folder for logs, pid and documents), so the system's Apache, if any, is neither used nor touched. It writes the
 // combined access log the use case's agent tails, exactly as a stock Apache does.
-import { execFile, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
+import { ensureDebianPackages } from "../lib/debian.js";
 import type { Lab, LabHost } from "./lab.js";
 
-const run = promisify(execFile);
 const APACHE = "/usr/sbin/apache2";
 const MODULES = "/usr/lib/apache2/modules";
 
@@ -21,21 +20,7 @@ export interface ApacheServer {
 /** Installs Debian's apache2 when missing (as root), without letting the package start the system's Apache. */
 export async function ensureApacheInstalled(log: (line: string) => void): Promise<void> {
   if (existsSync(APACHE)) return;
-  if (process.getuid?.() !== 0) throw new Error("Apache is not installed: apt-get install apache2 (as root)");
-  log("installing Apache (Debian's apache2 package)");
-  // policy-rc.d answering 101 tells the package's scripts not to start services; put one only if none is there.
-  const policy = "/usr/sbin/policy-rc.d";
-  const ours = !existsSync(policy);
-  if (ours) writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
-  try {
-    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    await run("apt-get", ["install", "-y", "-qq", "apache2"], { env, maxBuffer: 16 * 1024 * 1024 }).catch(async () => {
-      await run("apt-get", ["update", "-qq"], { env, maxBuffer: 16 * 1024 * 1024 });
-      await run("apt-get", ["install", "-y", "-qq", "apache2"], { env, maxBuffer: 16 * 1024 * 1024 });
-    });
-  } finally {
-    if (ours) rmSync(policy, { force: true });
-  }
+  await ensureDebianPackages(["apache2"], "the demo's web server", log, { noServiceStart: true });
 }
 
 export function apacheConfig(dir: string, address: string): string {

@@ -136,7 +136,7 @@ export function postgresPart(ctx: StackContext): Part {
     graceMs: 30_000,
     async install() {
       if (bin) return false;
-      aptInstall(["postgresql"], "PostgreSQL is not installed", ctx.say);
+      await aptInstall(["postgresql"], "PostgreSQL is not installed", ctx.say);
       bin = findPgBin();
       return true;
     },

@@ -57,7 +57,7 @@ export function redisPart(ctx: StackContext): Part {
     graceMs: 10_000,
     async install() {
       if (binary) return false;
-      aptInstall(["redis-server"], "redis-server is not installed", ctx.say);
+      await aptInstall(["redis-server"], "redis-server is not installed", ctx.say);
       binary = which("redis-server");
       return true;
     },

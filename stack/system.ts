@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { DebianPackagesMissing, ensureDebianPackages } from "../lib/debian.js";
 import { StackError, type StackPaths } from "./process.js";
 import { POM_PATH, type StackVersions } from "./versions.js";
 
@@ -31,20 +32,14 @@ export function isRoot(): boolean {
  * Installs Debian packages when we are root; otherwise a StackError telling the user the command to run.
  * apt's own output goes to our stderr so a slow download is visibly progressing.
  */
-export function aptInstall(packages: string[], why: string, say: (line: string) => void): void {
-  const command = `apt-get install -y ${packages.join(" ")}`;
-  if (!isRoot() || !which("apt-get")) {
-    throw new StackError(`${why}: install it with \`sudo ${command}\` (or your system's equivalent) and run \`tld up\` again`);
+export async function aptInstall(packages: string[], why: string, say: (line: string) => void): Promise<void> {
+  if (!which("apt-get")) throw new StackError(`${why}: install ${packages.join(", ")} with your system's package manager and run \`tld up\` again`);
+  try {
+    await ensureDebianPackages(packages, why, say, { showOutput: true });
+  } catch (err) {
+    if (err instanceof DebianPackagesMissing) throw new StackError(`${why}: install it with \`sudo apt-get install -y ${packages.join(" ")}\` and run \`tld up\` again`);
+    throw new StackError(`${why}: ${(err as Error).message}`);
   }
-  say(`${why}: running \`${command}\``);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  let res = spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...packages], { stdio: ["ignore", 2, 2], env });
-  if (res.status !== 0) {
-    // The most common cause on a fresh machine is an empty package index.
-    spawnSync("apt-get", ["update"], { stdio: ["ignore", 2, 2], env });
-    res = spawnSync("apt-get", ["install", "-y", "--no-install-recommends", ...packages], { stdio: ["ignore", 2, 2], env });
-  }
-  if (res.status !== 0) throw new StackError(`\`${command}\` failed (exit ${res.status}); see its output above`);
 }
 
 // ---------------------------------------------------------------------------------------------------------- Java

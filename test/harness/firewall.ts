@@ -1,23 +1,15 @@
 // Firewall tests need Debian's nftables, iptables and ipset. The product only reports a missing tool; the tests
 // install them (when root) so a fresh CI machine runs the real thing, the way ensureKcat does for kcat.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { locateTool, type RunProgram } from "../../agents/enforce/exec.js";
 import { runProgram } from "../../agents/enforce/exec.js";
+import { ensureDebianPackages } from "../../lib/debian.js";
 
-const run = promisify(execFile);
 
 const PACKAGES: Record<string, string> = { nft: "nftables", iptables: "iptables", ip6tables: "iptables", ipset: "ipset" };
 
 export async function ensureFirewallTools(log: (line: string) => void = (l) => console.log(`# ${l}`)): Promise<void> {
   const missing = [...new Set(Object.entries(PACKAGES).filter(([tool]) => locateTool(tool) === null).map(([, pkg]) => pkg))];
-  if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`firewall tests need ${missing.join(", ")}: sudo apt-get install ${missing.join(" ")}`);
-  log(`installing ${missing.join(", ")} from Debian's packages`);
-  await run("apt-get", ["install", "-y", "-qq", ...missing], { timeout: 300_000 }).catch(async () => {
-    await run("apt-get", ["update", "-qq"], { timeout: 300_000 });
-    await run("apt-get", ["install", "-y", "-qq", ...missing], { timeout: 300_000 });
-  });
+  await ensureDebianPackages(missing, "the firewall tests", log);
 }
 
 /** Runs firewall tools inside a network namespace (`ip netns exec NS tool ...`), as an agent living there would. */

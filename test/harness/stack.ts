@@ -5,8 +5,8 @@
 // scripts/run-tests.js calls prepareStack() once before the test files run and exports what it found.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import path from "node:path";
-import { PACKAGE_ROOT } from "../../lib/config.js";
+import { TLD_BIN } from "../../lib/config.js";
+import { ensureDebianPackages } from "../../lib/debian.js";
 
 const run = promisify(execFile);
 
@@ -17,7 +17,7 @@ export interface PreparedStack {
   stop(): Promise<void>;
 }
 
-export const TLD_BIN = path.join(PACKAGE_ROOT, "bin", "tld.js");
+export { TLD_BIN };
 
 export async function dockerAnswers(): Promise<boolean> {
   try {
@@ -30,14 +30,7 @@ export async function dockerAnswers(): Promise<boolean> {
 
 /** Integration tests read topics with kcat, a real outside Kafka client from Debian; installed when root. */
 export async function ensureKcat(log: (line: string) => void): Promise<void> {
-  const has = await run("kcat", ["-V"]).then(() => true, () => false);
-  if (has) return;
-  if (process.getuid?.() !== 0) throw new Error("integration tests need kcat: sudo apt-get install kcat");
-  log("installing kcat from Debian's packages");
-  await run("apt-get", ["install", "-y", "-qq", "kcat"]).catch(async () => {
-    await run("apt-get", ["update", "-qq"]);
-    await run("apt-get", ["install", "-y", "-qq", "kcat"]);
-  });
+  await ensureDebianPackages(["kcat"], "the integration tests (they read topics with kcat)", log);
 }
 
 export async function prepareStack(log: (line: string) => void): Promise<PreparedStack> {
