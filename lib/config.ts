@@ -9,6 +9,8 @@ import { activeResponseSchema } from "./arConfig.js";
 
 /** The repository (or installed package) root: the parent of lib/ once compiled to dist/lib. */
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** The `tld` command of this installation, for the processes it starts (agents, tests). */
+export const TLD_BIN = path.join(PACKAGE_ROOT, "bin", "tld.js");
 
 const hostPort = (host: string, port: number) => ({
   host: z.string().default(host).describe("address to listen on (loopback unless you mean it)"),

@@ -35,6 +35,11 @@ export function enrollmentPassword(config: TldConfig): string | null {
   return password.length > 0 ? password : null;
 }
 
+/** The enrollment password, made (random, into the password file) when none is configured yet: enrollment opens. */
+export function ensureEnrollmentPassword(config: TldConfig): string {
+  return enrollmentPassword(config) ?? sharedSecret(enrollmentPasswordFile(config));
+}
+
 export function enrollmentPasswordFile(config: TldConfig): string {
   return config.collector.enrollmentPasswordFile || path.join(config.stateDir, "secrets", "enrollment.pass");
 }

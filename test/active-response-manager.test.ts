@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { localAgentKey } from "../lib/secrets.js";
 import { alertPublisher, commandsOnKafka, SseClient, testAlert, useResponderConfig, type AlertPublisher, type SseCommand } from "./harness/responder.js";
-import { freePort, startServiceInstance } from "./harness/activeResponse.js";
+import { freePort, startServiceInstance } from "../demo/victim.js";
 import { collectorBase, enrolledAgent, type TestAgent } from "./harness/agent.js";
 import { config, runTag, tld, waitFor } from "./harness/tools.js";
 

@@ -17,7 +17,8 @@ import { avroType } from "../lib/schemas.js";
 import { createRegistryClient, TopicSerde } from "../lib/serde.js";
 import { TOPICS } from "../lib/topics.js";
 import { createLab, labUnavailable, type Lab } from "../demo/lab.js";
-import { enrollVictimAgent, iptablesBlocks, nftBlocked, runAgentInVictim, startLabCollector, type RunningVictimAgent, type ServiceInstance } from "./harness/activeResponse.js";
+import { nftBlocked, runAgentInVictim, startLabCollector, type RunningVictimAgent, type ServiceInstance } from "../demo/victim.js";
+import { enrollVictimAgent, iptablesBlocks } from "./harness/activeResponse.js";
 import { ensureFirewallTools, tcpProbe } from "./harness/firewall.js";
 import { readTopicWithKcat, tld, waitFor } from "./harness/tools.js";
 

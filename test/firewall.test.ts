@@ -16,7 +16,7 @@ import { BlockStore } from "../agents/respond/blockState.js";
 import { ActiveResponder } from "../agents/respond/responder.js";
 import { protectedNetworks } from "../agents/respond/start.js";
 import { createLab, labUnavailable, type Lab } from "../demo/lab.js";
-import { nftBlocked } from "./harness/activeResponse.js";
+import { nftBlocked } from "../demo/victim.js";
 import { ensureFirewallTools, runInNamespace, tcpProbe } from "./harness/firewall.js";
 
 const unavailable = await labUnavailable();

@@ -1,68 +1,13 @@
-// The full active-response path in a namespace lab, for the integration test and the bench: an extra collector
-// instance listening on the lab's management address (it shares the stack's Kafka and Redis, as a second
-// instance in production would), an agent enrolled with it and run INSIDE the victim namespace
-// (`ip netns exec <victim> node bin/tld.js agent run`), and probes of the victim's kernel ruleset.
-import { spawn, type ChildProcess } from "node:child_process";
+// The full active-response path in a namespace lab, for the integration tests and the bench: an agent enrolled
+// with the lab's collector (demo/victim.ts starts it and runs the agent inside the victim) and a probe of the
+// victim's iptables.
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { EnforcerName } from "../../agents/enforce/enforcer.js";
-import { PACKAGE_ROOT } from "../../lib/config.js";
 import type { Lab } from "../../demo/lab.js";
 import { testEnrollmentPassword } from "./agent.js";
-import { TLD_BIN } from "./stack.js";
 import { tld } from "./tools.js";
-
-export interface ServiceInstance {
-  child: ChildProcess;
-  output: () => string;
-  stop(): Promise<void>;
-}
-
-/** A port nobody listens on at `host` right now. */
-export async function freePort(host: string): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, host, resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-/** Starts dist/services/<name>/main.js with extra environment; resolves once /readyz answers 200. */
-export async function startServiceInstance(name: string, env: Record<string, string>, readyUrl: string, timeoutMs = 60_000): Promise<ServiceInstance> {
-  const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, "dist", "services", name, "main.js")], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
-  child.stderr!.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} instance exited:\n${out}`);
-    const ok = await fetch(readyUrl).then((r) => r.status === 200, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`${name} instance not ready within ${timeoutMs} ms:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { child, output: () => out, stop };
-}
-
-/** A second collector, on the lab's management address: the victim's agent reaches it over its own link. */
-export async function startLabCollector(lab: Lab): Promise<ServiceInstance & { baseUrl: string }> {
-  const port = await freePort(lab.managerAddress);
-  const baseUrl = `http://${lab.managerAddress}:${port}`;
-  const instance = await startServiceInstance("collector", { TLD_COLLECTOR_HOST: lab.managerAddress, TLD_COLLECTOR_PORT: String(port) }, `${baseUrl}/readyz`);
-  return { ...instance, baseUrl };
-}
 
 export interface VictimAgent {
   id: string;
@@ -98,59 +43,6 @@ export async function enrollVictimAgent(collectorUrl: string, enforcer: Enforcer
   writeFileSync(pw, testEnrollmentPassword() + "\n", { mode: 0o600 });
   const { stdout } = await tld("agent", "enroll", "--config", configFile, "--password-file", pw, "--json");
   return { id: (JSON.parse(stdout) as { id: string }).id, name, dir, configFile, logFile };
-}
-
-export interface RunningVictimAgent {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<void>;
-  /** Resolves once the agent logged a line matching `pattern` (after `from`, an offset in its output). */
-  logged(pattern: RegExp, timeoutMs?: number, from?: number): Promise<string>;
-  stop(): Promise<void>;
-}
-
-/** `ip netns exec <victim> node bin/tld.js agent run`; resolves once its command channel is open. */
-export async function runAgentInVictim(lab: Lab, agent: VictimAgent): Promise<RunningVictimAgent> {
-  const child = lab.spawn(lab.victim, process.execPath, [TLD_BIN, "agent", "run", "--config", agent.configFile], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const logged = async (pattern: RegExp, timeoutMs = 15_000, from = 0) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const line = out.slice(from).split("\n").find((l) => pattern.test(l));
-      if (line) return line;
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`agent exited (${child.exitCode ?? child.signalCode}) before logging ${pattern}:\n${out}`);
-      if (Date.now() > deadline) throw new Error(`agent did not log ${pattern} within ${timeoutMs} ms:\n${out}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const running: RunningVictimAgent = {
-    child,
-    output: () => out,
-    exited,
-    logged,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-  try {
-    await logged(/"command channel open"/, 20_000);
-  } catch (err) {
-    await running.stop();
-    throw err;
-  }
-  return running;
-}
-
-/** The addresses in the victim's `inet tld` sets, from `nft -j list ruleset`. */
-export async function nftBlocked(lab: Lab): Promise<string[]> {
-  const ruleset = JSON.parse((await lab.exec(lab.victim, "nft", ["-j", "list", "ruleset"])).stdout) as { nftables: { set?: { table: string; elem?: ({ elem: { val: string } } | string)[] } }[] };
-  return ruleset.nftables.flatMap((o) => (o.set && o.set.table === "tld" ? (o.set.elem ?? []).map((e) => (typeof e === "string" ? e : e.elem.val)) : []));
 }
 
 /** Whether the victim's iptables holds the agent's DROP rule for the address in INPUT. */

@@ -1,26 +1,18 @@
 // Helpers for the agent's integration tests: an enrolled agent with its own folder and log file, run as a real
 // child process (`tld agent run`), and a count of what reached tld.events.raw for it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { RawEvent } from "../../lib/records.js";
 import { avroType } from "../../lib/schemas.js";
-import { enrollmentPassword, enrollmentPasswordFile } from "../../lib/secrets.js";
+import { ensureEnrollmentPassword } from "../../lib/secrets.js";
 import { TLD_BIN } from "./stack.js";
 import { config, readTopicWithKcat, tld } from "./tools.js";
 
-/**
- * The password the running collector accepts: TLD_ENROLLMENT_PASSWORD when this process has it (then the
- * stack was started with it too), else the manager's password file, written here when there is none yet.
- */
+/** The password the running collector accepts (made into the manager's password file when there is none yet). */
 export function testEnrollmentPassword(): string {
-  const existing = enrollmentPassword(config());
-  if (existing) return existing;
-  const file = enrollmentPasswordFile(config());
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, `it-enroll-${process.pid}-${Date.now()}\n`, { mode: 0o600 });
-  return enrollmentPassword(config())!;
+  return ensureEnrollmentPassword(config());
 }
 
 export interface TestAgent {
