@@ -16,6 +16,7 @@ import { benchDashboard } from "./dashboard.js";
 import { benchAlertToCommand } from "./activeResponse.js";
 import { benchAgentEnforcement } from "./agentEnforcement.js";
 import { benchPeers, ourFigure, peerRows } from "./peers.js";
+import { benchUseCase } from "./usecase.js";
 import { benchWazuhEngines } from "../services/matcher/rules/rules.bench.js";
 
 const lines = Number(process.env.TLD_BENCH_LINES ?? 300_000);
@@ -87,6 +88,13 @@ try {
   if (enforcement.alert_to_block_ms) rows.push(["alert → rule in the agent's kernel", `p99 ${enforcement.alert_to_block_ms.p99} ms`, `tld.alerts → responder → push channel → nftables; p50 ${enforcement.alert_to_block_ms.p50} ms; aim p99 ≤ 100 ms`]);
   if (toBlock) rows.push(["log line appended on the agent → rule in the kernel", `p99 ${toBlock.p99} ms`, `the whole pipeline and back (rule 100100, 100 ms agent batching); p50 ${toBlock.p50} ms; aim p99 ≤ 250 ms`]);
   if (enforcement.agent_enforcement_note) rows.push(["agent enforcement (namespaces)", "-", enforcement.agent_enforcement_note]);
+
+  const usecase = await benchUseCase(20, (line) => console.error(line));
+  Object.assign(figures, usecase);
+  if (usecase.usecase_line_to_block_ms) {
+    const u = usecase.usecase_line_to_block_ms;
+    rows.push(["use case: Apache writes the line → block in the kernel", `p99 ${u.p99} ms`, `tld demo's setting, ${u.samples} attacker addresses (nft monitor in the victim); p50 ${u.p50} ms; aim p99 ≤ 250 ms`]);
+  } else rows.push(["use case (namespaces)", "-", usecase.usecase_note ?? "not measured"]);
 
   // The peers last, on the same log: they need no stack, and ours is idle by then.
   const peers = await benchPeers(log, lines);

@@ -17,6 +17,7 @@ const GROUPS: { commands: string[]; load: () => Promise<Register> }[] = [
   { commands: ["agent", "agents"], load: async () => (await import("./commands/agent.js")).registerAgentCommands },
   { commands: ["blocks"], load: async () => (await import("./commands/blocks.js")).registerBlocksCommands },
   { commands: ["alerts"], load: async () => (await import("./commands/alerts.js")).registerAlertsCommands },
+  { commands: ["demo"], load: async () => (await import("./commands/demo.js")).registerDemoCommand },
 ];
 
 const program = new Command("tld")
