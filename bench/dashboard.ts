@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import type { TldConfig } from "../lib/config.js";
 import { AlertStore } from "../services/dashboard/store/alerts.js";
 import type { Alert } from "../lib/records.js";
+import { latencySummary } from "./stats.js";
 
 const SCHEMA = "tld_bench_dashboard";
 const STORED = Number(process.env.TLD_BENCH_STORED_ALERTS ?? 1_000_000);
@@ -20,10 +21,6 @@ export interface DashboardFigures {
   alert_search_matches: number;
   stored_alerts: number;
   load_1m_s: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 function alerts(n: number, start: number): Alert[] {
@@ -103,10 +100,9 @@ export async function benchDashboard(config: TldConfig, log: (line: string) => v
       if (page.total !== histogram.total) throw new Error(`search total ${page.total} != histogram total ${histogram.total}`);
       matches = page.total;
     }
-    times.sort((a, b) => a - b);
     return {
       alerts_indexed_per_s: Math.round(INDEXED / indexSeconds),
-      alert_search_ms: { p50: Math.round(percentile(times, 50) * 10) / 10, p99: Math.round(percentile(times, 99) * 10) / 10 },
+      alert_search_ms: latencySummary(times),
       alert_search_matches: matches,
       stored_alerts: STORED,
       load_1m_s: Math.round(loadSeconds * 10) / 10,

@@ -27,6 +27,19 @@ export interface AgentRecord {
   dropped: number;
 }
 
+export type AgentStatus = "active" | "disconnected" | "never_connected";
+
+/** A record with the status derived from it, as `GET /v1/agents`, `tld agents ls` and the dashboard show it. */
+export interface AgentView extends AgentRecord {
+  status: AgentStatus;
+}
+
+/** Wazuh's agent states: no keepalive for the disconnection time means disconnected. */
+export function agentStatus(lastKeepalive: number | null, now: number, disconnectionMs: number): AgentStatus {
+  if (lastKeepalive === null) return "never_connected";
+  return now - lastKeepalive > disconnectionMs ? "disconnected" : "active";
+}
+
 export function agentRecordFromHash(hash: Record<string, string>): AgentRecord | null {
   if (!hash.id || !hash.name) return null;
   const num = (v: string | undefined) => (v === undefined || v === "" ? null : Number(v));

@@ -6,24 +6,12 @@ import { AgentConfigError, loadAgentConfig, type AgentConfig } from "../../agent
 import { enrollAgent, readEnrollment } from "../../agents/enroll.js";
 import { acquireInstanceLock, AgentAlreadyRunning } from "../../agents/instanceLock.js";
 import { startAgent } from "../../agents/run.js";
+import type { AgentView } from "../../lib/agents.js";
 import { callCollector, closeCollectorConnections, CollectorRefused, CollectorUnreachable } from "../../lib/collectorClient.js";
 import { loadConfig } from "../../lib/config.js";
 import { createLogger } from "../../lib/logger.js";
 import { localAgentKey } from "../../lib/secrets.js";
-import { printJson, UserError } from "../output.js";
-
-interface AgentView {
-  id: string;
-  name: string;
-  ip: string | null;
-  os: string | null;
-  version: string | null;
-  groups: string[];
-  status: string;
-  lastKeepalive: number | null;
-  buffered: number;
-  dropped: number;
-}
+import { printJson, table, UserError } from "../output.js";
 
 function agentConfig(file: string): AgentConfig {
   try {
@@ -69,11 +57,6 @@ function ago(ms: number | null): string {
   if (ms === null) return "-";
   const s = Math.round((Date.now() - ms) / 1000);
   return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n");
 }
 
 export function registerAgentCommands(program: Command): void {

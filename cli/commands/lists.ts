@@ -20,7 +20,7 @@ import {
   type ListParseError,
   type ParsedEntry,
 } from "../../lib/lists/index.js";
-import { printJson, UserError } from "../output.js";
+import { printJson, table, UserError } from "../output.js";
 
 /** Malformed lines printed one by one; past this only their count (a wrong --format would flood the terminal). */
 const MALFORMED_SHOWN = 50;
@@ -97,11 +97,6 @@ function parseArgs(entries: readonly string[], format: ListFormat): ParsedEntry[
     if ("error" in parsed) throw new UserError(`${JSON.stringify(text)} is not a valid ${format} entry: ${parsed.error}`, 2);
     return parsed;
   });
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n");
 }
 
 function defaultName(file: string): string {

@@ -9,7 +9,7 @@ import { createContext, parseOnly, stackDown, stackStatus, stackUp } from "../..
 import { stackVersions } from "../../stack/versions.js";
 import { connectHost, formatHostPort } from "../../stack/net.js";
 import { dashboardAdminPassword, dashboardApiToken } from "../../lib/secrets.js";
-import { printJson, UserError } from "../output.js";
+import { printJson, table, UserError } from "../output.js";
 
 /** Stack failures are things the user can fix (install Java, free a port, read a log): no stack trace. */
 async function asUserErrors<T>(fn: () => Promise<T>): Promise<T> {
@@ -55,10 +55,8 @@ function secs(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => "  " + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n");
-}
+/** The stack's tables are indented under the lines that introduce them. */
+const indentedTable = (rows: string[][]): string => table(rows).replace(/^/gm, "  ");
 
 function stateWord(s: PartStatus): string {
   return s.state === "stopped" ? "stopped" : s.healthy ? s.state : `${s.state}, unhealthy`;
@@ -111,7 +109,7 @@ Examples:
           r.status.pid ? `pid ${r.status.pid}` : "",
           r.status.endpoint,
         ]);
-        process.stdout.write(table(rows) + "\n");
+        process.stdout.write(indentedTable(rows) + "\n");
         if (!report.alreadyRunning) {
           process.stdout.write(`all healthy in ${secs(report.totalMs)}; logs in ${ctx.paths.logs}; stop with \`tld down\`\n`);
         }
@@ -167,7 +165,7 @@ Examples:
           for (const s of report.parts) {
             rows.push([s.name, stateWord(s), s.healthy ? "yes" : "no", s.pid ? String(s.pid) : "-", s.endpoint + (s.detail ? `  (${s.detail})` : "")]);
           }
-          process.stdout.write(table(rows) + "\n");
+          process.stdout.write(indentedTable(rows) + "\n");
         }
         if (!report.healthy) process.exitCode = 1;
       }),

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { agentStatus, formatAgentId, hashSecret, newAgentKey, parseAgentKey, secretMatches } from "./registry.js";
+import { agentStatus } from "../../lib/agents.js";
+import { formatAgentId, hashSecret, newAgentKey, parseAgentKey, secretMatches } from "./registry.js";
 import { bearerToken, rateLimitKey, secretEquals } from "./auth.js";
 
 test("agent ids look like Wazuh's and keys name their agent", () => {

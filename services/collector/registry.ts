@@ -4,15 +4,10 @@
 // parts need live in lib/agents.ts; enrollment, keys and keepalives are the collector's, here.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Redis } from "ioredis";
-import { AGENT_KEYS, agentRecordFromHash, readAgents, type AgentRecord } from "../../lib/agents.js";
+import { AGENT_KEYS, agentRecordFromHash, agentStatus, readAgents, type AgentRecord, type AgentView } from "../../lib/agents.js";
 
 export type { AgentRecord };
 
-export type AgentStatus = "active" | "disconnected" | "never_connected";
-
-export interface AgentView extends AgentRecord {
-  status: AgentStatus;
-}
 
 const NAMES = AGENT_KEYS.names;
 const SEQUENCE = AGENT_KEYS.sequence;
@@ -45,11 +40,6 @@ export function secretMatches(secret: string, storedHash: string): boolean {
   const given = Buffer.from(hashSecret(secret), "hex");
   const stored = Buffer.from(storedHash, "hex");
   return stored.length === given.length && timingSafeEqual(given, stored);
-}
-
-export function agentStatus(lastKeepalive: number | null, now: number, disconnectionMs: number): AgentStatus {
-  if (lastKeepalive === null) return "never_connected";
-  return now - lastKeepalive > disconnectionMs ? "disconnected" : "active";
 }
 
 // Claims the name for a new id and writes the record in one step. With force, an agent already holding the

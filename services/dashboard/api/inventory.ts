@@ -2,18 +2,10 @@
 // add and remove an entry (lib/lists/, the store `tld lists` and the matcher use).
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
-import { readAgents } from "../../../lib/agents.js";
+import { agentStatus, readAgents } from "../../../lib/agents.js";
 import { parseIp } from "../../../lib/ip.js";
 import { listName, ListNameError, parseListLine, UnknownListError, type ListFormat, type RedisListStore } from "../../../lib/lists/index.js";
 import { RequestError } from "../store/paging.js";
-
-export type AgentStatus = "active" | "disconnected" | "never_connected";
-
-/** Wazuh's agent states: no keepalive for the disconnection time means disconnected. */
-export function agentState(lastKeepalive: number | null, now: number, disconnectionMs: number): AgentStatus {
-  if (lastKeepalive === null) return "never_connected";
-  return now - lastKeepalive > disconnectionMs ? "disconnected" : "active";
-}
 
 const listInfoSchema = {
   type: "object",
@@ -71,7 +63,7 @@ export function registerAgentRoutes(app: FastifyInstance, redis: Redis, options:
           os: a.os,
           version: a.version,
           groups: a.groups,
-          status: agentState(a.lastKeepalive, now, options.disconnectionMs),
+          status: agentStatus(a.lastKeepalive, now, options.disconnectionMs),
           registeredAt: new Date(a.registeredAt).toISOString(),
           lastKeepalive: a.lastKeepalive === null ? null : new Date(a.lastKeepalive).toISOString(),
         })),
