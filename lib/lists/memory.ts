@@ -30,6 +30,10 @@ class AddressIndex<V extends number | bigint> {
   }
 }
 
+// Module-level, so a lookup allocates no closure.
+const applyMask4 = (address: number, mask: number): number => (address & mask) >>> 0;
+const applyMask6 = (address: bigint, mask: bigint): bigint => address & mask;
+
 class CompiledList {
   readonly exact = new Map<string, ListMatch>();
   readonly v4 = new AddressIndex<number>();
@@ -50,9 +54,7 @@ class CompiledList {
     if (kind === "exact") return this.exact.get(key);
     const ip = parseIp(key);
     if (!ip) return undefined;
-    return ip.version === 4
-      ? this.v4.find(ip.value, ipv4Mask, (a, m) => (a & m) >>> 0)
-      : this.v6.find(ip.value, ipv6Mask, (a, m) => a & m);
+    return ip.version === 4 ? this.v4.find(ip.value, ipv4Mask, applyMask4) : this.v6.find(ip.value, ipv6Mask, applyMask6);
   }
 }
 

@@ -26,25 +26,48 @@ interface Occurrence {
   readonly value: string;
 }
 
+/** Every this many occurrences, keys whose window has passed are dropped (most sources are seen once). */
+const SWEEP_EVERY = 10_000;
+
 export class InMemoryCorrelationStore implements CorrelationStore {
-  private readonly occurrences = new Map<string, Occurrence[]>();
+  private readonly occurrences = new Map<string, { list: Occurrence[]; retainMs: number }>();
   private readonly mutes = new Map<string, number>();
+  private latestMs = -Infinity;
+  private addsSinceSweep = 0;
 
   add(key: string, timeMs: number, value: string, retainMs: number): void {
-    let list = this.occurrences.get(key);
-    if (!list) {
-      list = [];
-      this.occurrences.set(key, list);
+    let entry = this.occurrences.get(key);
+    if (!entry) {
+      entry = { list: [], retainMs };
+      this.occurrences.set(key, entry);
     }
+    entry.retainMs = retainMs;
+    const list = entry.list;
     list.push({ timeMs, value });
     const oldestKept = timeMs - retainMs;
     let drop = 0;
     while (drop < list.length && list[drop].timeMs < oldestKept) drop++;
     if (drop > 0) list.splice(0, drop);
+    if (timeMs > this.latestMs) this.latestMs = timeMs;
+    if (++this.addsSinceSweep >= SWEEP_EVERY) this.sweep();
+  }
+
+  /** Forgets keys nothing was added to within their window: a long run (logtest on a big file) stays flat. */
+  private sweep(): void {
+    this.addsSinceSweep = 0;
+    for (const [key, { list, retainMs }] of this.occurrences) {
+      const newest = list[list.length - 1];
+      if (!newest || newest.timeMs < this.latestMs - retainMs) this.occurrences.delete(key);
+    }
+  }
+
+  /** Keys held now (for tests of the sweep). */
+  get size(): number {
+    return this.occurrences.size;
   }
 
   count(key: string, sinceMs: number, distinct: boolean, extraValue?: string): number {
-    const list = this.occurrences.get(key) ?? [];
+    const list = this.occurrences.get(key)?.list ?? [];
     if (!distinct) {
       let n = extraValue !== undefined ? 1 : 0;
       for (const o of list) if (o.timeMs >= sinceMs) n++;

@@ -50,22 +50,31 @@ export function benchWazuhEngines(lineCount = 200_000): EngineBenchResult {
   const rules = new RuleEngine([...loadRuleDirs([fileURLToPath(new URL("ruleset/rules", root))]), ...parseRuleXml(RULE_100100)], { lists });
   const lines = sampleLines(lineCount);
 
-  let start = process.hrtime.bigint();
-  const events: RuleEvent[] = new Array(lines.length);
-  for (let i = 0; i < lines.length; i++) {
-    const d = decoders.decode(lines[i]);
-    events[i] = { log: d.preDecoded.log, decoder: d.decoder, category: d.category, fields: d.fields, timeMs: 1_700_000_000_000 + i };
-  }
-  const decodeSeconds = Number(process.hrtime.bigint() - start) / 1e9;
-
+  // Chunks of 2000, decoded then evaluated, as the matcher consumes them: holding every decoded event of the
+  // run at once would time the garbage collector's old generation, not the engines.
+  const CHUNK = 2_000;
+  let decodeNs = 0n;
+  let rulesNs = 0n;
   let alerts = 0;
-  start = process.hrtime.bigint();
-  for (const event of events) {
-    const match = rules.evaluate(event);
-    if (match instanceof Promise) throw new Error("in-memory evaluation should be synchronous");
-    if (match?.alert) alerts++;
+  const events: RuleEvent[] = new Array(CHUNK);
+  for (let base = 0; base < lines.length; base += CHUNK) {
+    const n = Math.min(CHUNK, lines.length - base);
+    let start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      const d = decoders.decode(lines[base + i]);
+      events[i] = { log: d.preDecoded.log, decoder: d.decoder, category: d.category, fields: d.fields, timeMs: 1_700_000_000_000 + base + i };
+    }
+    decodeNs += process.hrtime.bigint() - start;
+    start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      const match = rules.evaluate(events[i]);
+      if (match instanceof Promise) throw new Error("in-memory evaluation should be synchronous");
+      if (match?.alert) alerts++;
+    }
+    rulesNs += process.hrtime.bigint() - start;
   }
-  const rulesSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const decodeSeconds = Number(decodeNs) / 1e9;
+  const rulesSeconds = Number(rulesNs) / 1e9;
 
   return {
     lines: lines.length,
