@@ -22,7 +22,13 @@ test("parseHostPort handles Kafka broker notation, including IPv6", () => {
 
 test("local vs remote hosts, and where a private server binds", () => {
   for (const h of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "0.0.0.0"]) assert.equal(isLocalHost(h), true, h);
-  for (const h of ["10.0.0.5", "kafka", "db.example"]) assert.equal(isLocalHost(h), false, h);
+  for (const h of ["10.0.0.5", "kafka", "db.example"]) assert.equal(isLocalHost(h, new Set(["127.0.0.1", "192.0.2.7"])), false, h);
+  // An address of one of this machine's interfaces (the LAN address agents reach the collector by) is local too.
+  assert.equal(isLocalHost("192.0.2.7", new Set(["127.0.0.1", "192.0.2.7"])), true);
+  assert.equal(isLocalHost("127.0.0.1", new Set()), true);
+  assert.equal(bindAddress("192.0.2.7", new Set(["192.0.2.7"])), "192.0.2.7", "a configured interface address is honoured");
+  assert.equal(bindAddress("192.0.2.8", new Set(["192.0.2.7"])), "127.0.0.1", "an address that is not ours: loopback");
+  assert.equal(bindAddress("0.0.0.0", new Set(["0.0.0.0"])), "127.0.0.1");
   assert.equal(bindAddress("127.0.0.2"), "127.0.0.2");
   assert.equal(bindAddress("localhost"), "127.0.0.1");
   assert.equal(bindAddress("0.0.0.0"), "127.0.0.1", "never a wildcard bind");

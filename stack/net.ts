@@ -2,6 +2,7 @@
 // services use, and cheap probes (TCP connect, HTTP GET) used for health and for "is this port already taken".
 import { spawnSync } from "node:child_process";
 import net from "node:net";
+import os from "node:os";
 
 export interface HostPort {
   host: string;
@@ -39,9 +40,21 @@ export function formatHostPort({ host, port }: HostPort): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** Whether an address is this machine, i.e. something `tld up` may start a server for. */
-export function isLocalHost(host: string): boolean {
+function isLoopbackOrWildcard(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "0.0.0.0" || host === "::" || /^127\./.test(host);
+}
+
+/** The addresses of this machine's network interfaces, now. */
+export function interfaceAddresses(): Set<string> {
+  return new Set(Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+}
+
+/**
+ * Whether an address is this machine, i.e. something `tld up` may start a server for: loopback, a wildcard, or
+ * an address of one of its interfaces (a collector on the LAN address agents reach it by).
+ */
+export function isLocalHost(host: string, addresses: ReadonlySet<string> = interfaceAddresses()): boolean {
+  return isLoopbackOrWildcard(host) || addresses.has(host);
 }
 
 /** Where to connect to reach a server bound to `host` (a wildcard bind is reachable on loopback). */
@@ -101,7 +114,10 @@ export function parseSsUsers(ssLine: string): { pid?: number; name?: string } {
   return m ? { name: m[1], pid: Number(m[2]) } : {};
 }
 
-/** The address a private server binds to: the configured loopback address, else 127.0.0.1 (never a wildcard). */
-export function bindAddress(host: string): string {
-  return /^127\./.test(host) || host === "::1" ? host : "127.0.0.1";
+/**
+ * The address a private server binds to: the configured loopback or interface address, else 127.0.0.1 (never a
+ * wildcard: listening beyond this machine takes naming the address).
+ */
+export function bindAddress(host: string, addresses: ReadonlySet<string> = interfaceAddresses()): string {
+  return /^127\./.test(host) || host === "::1" || (!isLoopbackOrWildcard(host) && addresses.has(host)) ? host : "127.0.0.1";
 }
