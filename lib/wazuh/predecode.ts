@@ -27,6 +27,8 @@ const ISO_SYSLOG = new RegExp(
   String.raw`^${PRI}(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) (\S+) ${PROGRAM}`,
 );
 const RFC5424 = /^<\d{1,3}>1 (\S+) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+) ?/;
+/** The header patterns, for checks that every pattern the decoder runs on a line stays linear (test/hostile/). */
+export const SYSLOG_HEADER_PATTERNS: readonly RegExp[] = [BSD_SYSLOG, ISO_SYSLOG, RFC5424];
 
 function stripLineEnd(line: string): string {
   let end = line.length;
