@@ -17,6 +17,8 @@ export interface StageDefinition<In> {
   makePrefetch?(ctx: ServiceContext): ChunkPrefetch<In> | Promise<ChunkPrefetch<In>>;
   /** Optional per-chunk side effect before offsets are resolved, for a stage with no Kafka output (see ChunkSink). */
   makeSink?(ctx: ServiceContext): ChunkSink<In> | Promise<ChunkSink<In>>;
+  /** Called each time the consumer group (re)assigns partitions: state cached per partition is stale then. */
+  onAssignment?(): void;
   /** Registers the stage's own HTTP routes; runs before the port listens (fastify takes no routes after). */
   setupHttp?(ctx: ServiceContext): void | Promise<void>;
   chunkSize?: number;
@@ -44,6 +46,7 @@ export async function runStage<In>(definition: StageDefinition<In>): Promise<Ser
   ctx.onShutdown("producer", () => publisher.disconnect());
   const consumer = createConsumer(kafka, config, definition.name, definition.fetch);
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    definition.onAssignment?.();
     ctx.setReady(true);
     log.info({ assignment: e.payload.memberAssignment }, "joined consumer group");
   });

@@ -133,10 +133,14 @@ interface QueryPlan {
   readonly fields: number[];
 }
 
-interface Answers {
-  readonly map: Map<string, ListMatch | null>;
-  readonly since: number;
+/** A prefetched answer and when it was fetched: each ages on its own, whichever chunk asked for it. */
+interface Answer {
+  readonly match: ListMatch | null;
+  readonly at: number;
 }
+
+/** Past this many prefetched answers, old ones are swept (and, if that is not enough, all of them). */
+const MAX_ANSWERS = 500_000;
 
 function metaFromFields(values: readonly (string | null)[]): MetaCacheEntry | null {
   const [generation, v4, v6] = values;
@@ -172,12 +176,13 @@ function storableName(name: string): boolean {
 
 export class RedisListStore implements ListLookup {
   private readonly meta = new Map<string, MetaCacheEntry | null>();
-  private answers: Answers = { map: new Map(), since: 0 };
+  private answers = new Map<string, Answer>();
   private subscriber: Redis | null = null;
 
   /**
    * @param redis a connected (or lazily connecting) client; the store does not own it unless made by open().
-   * @param options.answerMaxAgeMs how long prefetched answers may be used by lookup() (default 1000 ms).
+   * @param options.answerMaxAgeMs how long a prefetched answer may be used by lookup() (default 5000 ms): the bound
+   *   on staleness should a change notice be lost (watchChanges drops every answer at once on a notice).
    */
   constructor(
     readonly redis: Redis,
@@ -276,29 +281,31 @@ export class RedisListStore implements ListLookup {
   }
 
   /**
-   * Looks up every query in one round trip and keeps the answers for lookup() (for answerMaxAgeMs): call it
+   * Looks up every query in one round trip and keeps the answers for lookup() (each for answerMaxAgeMs): call it
    * from the consume loop's per-chunk prefetch hook with every lookup the chunk's events can make.
    */
   async prefetch(queries: readonly ListQuery[]): Promise<void> {
     if (queries.length === 0) return;
     const matches = await this.matchMany(queries);
     const now = Date.now();
-    // Answers of a chunk still being evaluated (concurrent partitions) stay while young; older ones go, so
-    // the map stays bounded and a re-import is seen within answerMaxAgeMs even without change notices.
-    if (now - this.answers.since > this.maxAge() / 2) this.answers = { map: new Map(), since: now };
-    const map = this.answers.map;
+    // Each answer keeps its own time: concurrent partitions' chunks prefetch while others are still being
+    // evaluated, and one chunk's prefetch must never drop another's answers (it made those fall back to one
+    // Redis round trip per event).
+    const answers = this.answers;
     for (let i = 0; i < queries.length; i++) {
       const q = queries[i];
-      map.set(queryKey(bareListName(q.list), q.key, q.kind), matches[i] ?? null);
+      answers.set(queryKey(bareListName(q.list), q.key, q.kind), { match: matches[i] ?? null, at: now });
+    }
+    if (answers.size > MAX_ANSWERS) {
+      for (const [key, answer] of answers) if (now - answer.at > this.maxAge()) answers.delete(key);
+      if (answers.size > MAX_ANSWERS) answers.clear();
     }
   }
 
   /** The engine's lookup: synchronous from a recent prefetch, else a Promise of a one-query lookup. */
   lookup(listPath: string, key: string, kind: ListKeyKind): MaybePromise<string | undefined> {
-    if (Date.now() - this.answers.since <= this.maxAge()) {
-      const hit = this.answers.map.get(queryKey(bareListName(listPath), key, kind));
-      if (hit !== undefined) return hit === null ? undefined : hit.value;
-    }
+    const answer = this.answers.get(queryKey(bareListName(listPath), key, kind));
+    if (answer !== undefined && Date.now() - answer.at <= this.maxAge()) return answer.match === null ? undefined : answer.match.value;
     return this.matchMany([{ list: listPath, key, kind }]).then((m) => m[0]?.value);
   }
 
@@ -306,12 +313,12 @@ export class RedisListStore implements ListLookup {
   invalidate(list?: string): void {
     if (list === undefined) this.meta.clear();
     else this.meta.delete(bareListName(list));
-    this.answers = { map: new Map(), since: 0 };
+    this.answers.clear();
   }
 
   /**
    * Subscribes to change notices on a second connection: each one invalidates the caches at once (without
-   * it, changes are still seen on the next round trip, and prefetched answers within answerMaxAgeMs).
+   * it, changes are still seen on the next round trip, and prefetched answers once they are answerMaxAgeMs old).
    * Returns a function that unsubscribes.
    */
   async watchChanges(onChange?: (change: ListChange) => void): Promise<() => void> {
@@ -336,7 +343,7 @@ export class RedisListStore implements ListLookup {
   }
 
   private maxAge(): number {
-    return this.options.answerMaxAgeMs ?? 1000;
+    return this.options.answerMaxAgeMs ?? 5000;
   }
 
   private async loadMeta(names: readonly string[]): Promise<void> {

@@ -34,9 +34,10 @@ const listLookup: ListLookup = {
 };
 
 // Rules are loaded before the service starts: a broken rule file stops it here, naming file and line.
+const correlation = new RedisCorrelationStore(redis);
 let engine: RuleEngine;
 try {
-  engine = loadRuleEngine(paths, { lists: listLookup, correlation: new RedisCorrelationStore(redis) });
+  engine = loadRuleEngine(paths, { lists: listLookup, correlation });
 } catch (err) {
   process.stderr.write(`matcher: cannot load the rules: ${(err as Error).message}\n`);
   process.exit(1);
@@ -47,9 +48,19 @@ const ctx = await runStage<DecodedEvent>({
   name: "matcher",
   input: TOPICS.decoded,
   outputs: [TOPICS.alerts],
-  makePrefetch: () => (events) => lists.prefetch(matcher.listQueries(events)).catch((err: unknown) => {
-    throw new TransientError(`list prefetch failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
-  }),
+  // One round trip per chunk for its list lookups, one for the frequency state it has not read yet.
+  makePrefetch: () => async (events) => {
+    await Promise.all([
+      lists.prefetch(matcher.listQueries(events)).catch((err: unknown) => {
+        throw new TransientError(`list prefetch failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      }),
+      correlation.preload(matcher.correlationKeys(events)),
+    ]);
+  },
+  // Frequency state goes to Redis after each chunk, before its offsets can be committed; what this instance
+  // holds of it is dropped whenever partitions move (another instance may have counted meanwhile).
+  makeSink: () => () => correlation.flush(),
+  onAssignment: () => correlation.forget(),
   makeHandler: (_ctx, serdes) => {
     const out = serdes.get(TOPICS.alerts) as TopicSerde<Alert>;
     const publish = (alert: Alert | null) => (alert ? [{ topic: TOPICS.alerts, key: alert.agent.id, value: out.encode(alert) }] : []);

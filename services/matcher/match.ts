@@ -63,6 +63,8 @@ export interface Matcher {
   alertFor(event: DecodedEvent): MaybePromise<Alert | null>;
   /** Every list lookup the rules may make for these events, for one batched round trip before evaluating them. */
   listQueries(events: readonly DecodedEvent[]): ListQuery[];
+  /** The correlation keys the events could touch (to load them in one round trip). */
+  correlationKeys(events: readonly DecodedEvent[]): string[];
 }
 
 export function createMatcher(engine: RuleEngine, alertLevel: number): Matcher {
@@ -88,6 +90,11 @@ export function createMatcher(engine: RuleEngine, alertLevel: number): Matcher {
         }
       }
       return queries;
+    },
+    correlationKeys(events) {
+      const keys: string[] = [];
+      for (const event of events) for (const key of engine.correlationKeys(toRuleEvent(event))) keys.push(key);
+      return keys;
     },
   };
 }

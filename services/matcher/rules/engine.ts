@@ -148,6 +148,7 @@ export class RuleEngine {
   private readonly lists: ListLookup;
   private readonly correlation: CorrelationStore;
   private readonly anyCategoryForUncategorizedRoots: boolean;
+  private frequencyDefs?: RuleDefinition[];
   /** Non-fatal findings at load time (e.g. an if_group that names no loaded group). */
   readonly warnings: string[] = [];
 
@@ -255,6 +256,20 @@ export class RuleEngine {
    * Every distinct (list, field, kind) lookup the rules can make, so a service can fetch a chunk's lookups in one
    * round trip before evaluating it (see listKeyOf for the key each reads from an event).
    */
+  /**
+   * Every correlation key this event could read or write (each frequency rule's, for the event's same_* values),
+   * so a store backed by a server can load the keys of a whole chunk in one round trip before it is evaluated.
+   */
+  correlationKeys(event: RuleEvent): string[] {
+    this.frequencyDefs ??= [...this.nodesById.values()].map((n) => n.def).filter((d) => d.frequency !== undefined);
+    const keys: string[] = [];
+    for (const def of this.frequencyDefs) {
+      const key = this.correlationKey(def, event);
+      if (key !== null) keys.push(key);
+    }
+    return keys;
+  }
+
   listLookups(): { readonly listPath: string; readonly field: string; readonly kind: "exact" | "address" }[] {
     const seen = new Map<string, { listPath: string; field: string; kind: "exact" | "address" }>();
     for (const node of this.nodesById.values()) {
