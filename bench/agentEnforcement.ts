@@ -28,7 +28,8 @@ export type Latency = { p50: number; p99: number; samples: number };
 export interface AgentEnforcementFigures {
   command_to_rule_ms?: Latency;
   alert_to_block_ms?: Latency;
-  line_to_block_ms?: Latency;
+  /** A line appended to the file the agent tails (no web server): the idle path, 60 samples. */
+  file_line_to_block_ms?: Latency;
   agent_enforcement_note?: string;
 }
 
@@ -82,7 +83,7 @@ export async function benchAgentEnforcement(config: TldConfig, samples = 60, say
       const responder = await useResponderConfig({ responses: [{ command: "firewall-drop", location: "local", rulesId: [100100], timeout: 300 }] });
       cleanup.unshift(() => responder.restore());
       figures.alert_to_block_ms = await alertToBlock();
-      figures.line_to_block_ms = await lineToBlock();
+      figures.file_line_to_block_ms = await lineToBlock();
     } catch (err) {
       figures.agent_enforcement_note = `alert / log line -> block not measured: ${(err as Error).message.split("\n")[0]}`;
       say(figures.agent_enforcement_note);

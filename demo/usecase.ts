@@ -358,13 +358,13 @@ export async function setUpUseCase(options: DemoOptions): Promise<UseCase> {
  * One request from `source`, timed from Apache writing its access-log line to the address being in the victim's
  * nftables set; returns the block's watch too (to see it lifted).
  */
-async function requestUntilBlocked(useCase: UseCase, source: string) {
+async function requestUntilBlocked(useCase: UseCase, source: string, timeoutMs = 30_000) {
   const blockWatch = watchBlock(useCase.lab, source);
   const lineWatch = watchAccessLog(useCase.apache.accessLog, source);
   try {
     await sleep(200); // the monitor is listening
     const request = await requestFrom(useCase.lab, useCase.apache.url, source);
-    const blockedAt = await until(`the block of ${source} in the victim's kernel`, async () => blockWatch.blockedAt() ?? undefined, 30_000, 5);
+    const blockedAt = await until(`the block of ${source} in the victim's kernel`, async () => blockWatch.blockedAt() ?? undefined, timeoutMs, 5);
     const lineAt = lineWatch.seenAt();
     return { request, blockedAt, lineToBlock: lineAt === null ? null : blockedAt - lineAt, liftedAt: (timeoutMs: number) => blockWatch.liftedAt(timeoutMs) };
   } finally {
@@ -373,16 +373,30 @@ async function requestUntilBlocked(useCase: UseCase, source: string) {
   }
 }
 
-/** Apache line -> block in the kernel for each extra attacker address (setUpUseCase with extraAttackers), in turn. */
-export async function measureLineToBlock(useCase: UseCase): Promise<number[]> {
-  const times: number[] = [];
-  for (const source of useCase.lab.extraAttackerAddresses) {
+/**
+ * Apache line -> block in the kernel for each of `sources` (extra attacker addresses of setUpUseCase): one after
+ * another, or, with `spacingMs`, each started that long after the previous one without waiting for it (to
+ * sample a period of load rather than wait it out). A block that does not come within `timeoutMs` is an error.
+ */
+export async function measureLineToBlock(useCase: UseCase, sources: readonly string[] = useCase.lab.extraAttackerAddresses, options: { spacingMs?: number; timeoutMs?: number } = {}): Promise<number[]> {
+  const one = async (source: string) => {
     useCase.check();
-    const { request, lineToBlock } = await requestUntilBlocked(useCase, source);
+    const { request, lineToBlock } = await requestUntilBlocked(useCase, source, options.timeoutMs);
     if (!request.ok) throw new DemoError(`the request from ${source} failed before any block: ${request.error}`);
-    if (lineToBlock !== null) times.push(lineToBlock);
+    return lineToBlock;
+  };
+  const results: (number | null)[] = [];
+  if (options.spacingMs === undefined) {
+    for (const source of sources) results.push(await one(source));
+  } else {
+    const running: Promise<number | null>[] = [];
+    for (const source of sources) {
+      running.push(one(source));
+      await sleep(options.spacingMs);
+    }
+    results.push(...(await Promise.all(running)));
   }
-  return times;
+  return results.filter((t): t is number => t !== null);
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
