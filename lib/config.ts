@@ -42,6 +42,13 @@ export const configSchema = z
           .default(64 * 1024)
           .describe("a fetch waits for this much data (or fetchMaxWaitMs): fewer, fuller fetches cut the broker's CPU by half under load"),
         fetchMaxWaitMs: z.number().int().min(0).max(1000).default(50).describe("longest a fetch waits for fetchMinBytes: the latency added per hop when idle"),
+        sessionTimeoutMs: z
+          .number()
+          .int()
+          .min(6_000)
+          .max(300_000)
+          .default(10_000)
+          .describe("a consumer silent this long is dropped from its group: how long a stage killed -9 holds up its replacement (heartbeats go every tenth of it)"),
       })
       .strict()
       .prefault({}),
@@ -175,6 +182,7 @@ export const ENV_KEYS: Record<string, string> = {
   TLD_KAFKA_CONSUME_CONCURRENCY: "kafka.consumeConcurrency",
   TLD_KAFKA_FETCH_MIN_BYTES: "kafka.fetchMinBytes",
   TLD_KAFKA_FETCH_MAX_WAIT_MS: "kafka.fetchMaxWaitMs",
+  TLD_KAFKA_SESSION_TIMEOUT_MS: "kafka.sessionTimeoutMs",
   TLD_REGISTRY_URL: "registry.url",
   TLD_REDIS_URL: "redis.url",
   TLD_POSTGRES_URL: "postgres.url",

@@ -83,8 +83,10 @@ export function createConsumer(kafka: Kafka, config: TldConfig, group: string, f
     minBytes: fetch === "immediate" ? 1 : config.kafka.fetchMinBytes,
     maxBytes: 16 * 1024 * 1024,
     maxBytesPerPartition: 4 * 1024 * 1024,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    // A member killed -9 never leaves its group: its replacement's join waits until this runs out (the stage is
+    // not ready meanwhile). kafkajs heartbeats only between chunks, so it must outlast the slowest chunk.
+    sessionTimeout: config.kafka.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 10)),
     retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
   });
 }
