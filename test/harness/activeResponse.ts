@@ -17,8 +17,11 @@ export interface VictimAgent {
   logFile: string;
 }
 
-/** An agent enrolled with the lab collector, configured with the given enforcer (its files in a temp folder). */
-export async function enrollVictimAgent(collectorUrl: string, enforcer: EnforcerName, options: { name?: string; batchMaxDelayMs?: number } = {}): Promise<VictimAgent> {
+/**
+ * An agent enrolled with the lab collector, configured with the given enforcer (its files in a temp folder).
+ * `password`: the enrollment password of another manager than the configured one (an isolated stack's).
+ */
+export async function enrollVictimAgent(collectorUrl: string, enforcer: EnforcerName, options: { name?: string; batchMaxDelayMs?: number; password?: string } = {}): Promise<VictimAgent> {
   const name = options.name ?? `victim-${enforcer}-${process.pid}-${Date.now() % 100_000}`;
   const dir = mkdtempSync(path.join(tmpdir(), "tld-victim-"));
   const logFile = path.join(dir, "access.log");
@@ -40,7 +43,7 @@ export async function enrollVictimAgent(collectorUrl: string, enforcer: Enforcer
     ].join("\n"),
   );
   const pw = path.join(dir, "pw");
-  writeFileSync(pw, testEnrollmentPassword() + "\n", { mode: 0o600 });
+  writeFileSync(pw, (options.password ?? testEnrollmentPassword()) + "\n", { mode: 0o600 });
   const { stdout } = await tld("agent", "enroll", "--config", configFile, "--password-file", pw, "--json");
   return { id: (JSON.parse(stdout) as { id: string }).id, name, dir, configFile, logFile };
 }

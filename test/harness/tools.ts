@@ -34,6 +34,9 @@ export interface KcatRecord {
   offset: number;
 }
 
+/** kcat waits for an unreachable broker for ever: a read that long is a failure, not a wait. */
+const KCAT_TIMEOUT_MS = 120_000;
+
 /** When this test process started: topics are read from a little before it, not from the beginning of time. */
 const TESTS_STARTED_AT = Date.now();
 
@@ -41,11 +44,12 @@ const TESTS_STARTED_AT = Date.now();
  * Reads a topic with kcat (Debian's package), the way an outside consumer would, from `sinceMs` (message
  * timestamp; default a minute before this test process started) to its end. Values are read raw, so the wire
  * format can be checked byte by byte. Reading from a time keeps it fast on a topic that a bench filled.
+ * `brokers`: another Kafka than the configured one (an isolated stack's, see isolatedStack.ts).
  */
-export function readTopicWithKcat(topic: string, sinceMs = TESTS_STARTED_AT - 60_000): KcatRecord[] {
-  const brokers = config().kafka.brokers.join(",");
+export function readTopicWithKcat(topic: string, sinceMs = TESTS_STARTED_AT - 60_000, brokers: readonly string[] = config().kafka.brokers): KcatRecord[] {
   // Each record: key, partition, offset, value length, then the raw value bytes; parsed from a binary stream.
-  const result = spawnSync("kcat", ["-C", "-b", brokers, "-t", topic, "-o", `s@${sinceMs}`, "-e", "-q", "-f", "%k\t%p\t%o\t%S\t%s\n"], { maxBuffer: 1024 * 1024 * 1024 });
+  const result = spawnSync("kcat", ["-C", "-b", brokers.join(","), "-t", topic, "-o", `s@${sinceMs}`, "-e", "-q", "-f", "%k\t%p\t%o\t%S\t%s\n"], { maxBuffer: 1024 * 1024 * 1024, timeout: KCAT_TIMEOUT_MS });
+  if (result.signal) throw new Error(`kcat did not finish reading ${topic} within ${KCAT_TIMEOUT_MS / 1000} s (is Kafka at ${brokers.join(",")} up?)`);
   if (result.error) throw new Error(`kcat is needed for this test (apt-get install kcat): ${result.error.message}`);
   if (result.status !== 0) throw new Error(`kcat failed: ${result.stderr.toString()}`);
   const out = result.stdout;
