@@ -38,3 +38,14 @@ test("every bad key is named, once, with the env var that sets it", () => {
 test("a named config file that does not exist is an error, not silently defaults", () => {
   assert.throws(() => loadConfig({ env: { TLD_CONFIG: "/nonexistent/tld.yaml" } }), /does not exist/);
 });
+
+test("HTTP limits: every service's port has bounded timeouts and a connection cap by default; env sets them", () => {
+  const c = loadConfig({ env: {}, file: fixture("valid.yaml") });
+  assert.deepEqual(c.http, { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, idleTimeoutMs: 120_000, keepAliveTimeoutMs: 72_000, maxConnections: 10_000 });
+  const e = loadConfig({ env: { TLD_HTTP_HEADERS_TIMEOUT_MS: "2000", TLD_HTTP_REQUEST_TIMEOUT_MS: "4000", TLD_HTTP_MAX_CONNECTIONS: "64" }, file: fixture("valid.yaml") });
+  assert.deepEqual([e.http.headersTimeoutMs, e.http.requestTimeoutMs, e.http.maxConnections], [2000, 4000, 64]);
+  assert.throws(() => loadConfig({ env: { TLD_HTTP_HEADERS_TIMEOUT_MS: "9000", TLD_HTTP_REQUEST_TIMEOUT_MS: "4000" }, file: fixture("valid.yaml") }), (err: ConfigError) => {
+    assert.deepEqual(err.problems, ["http.headersTimeoutMs (TLD_HTTP_HEADERS_TIMEOUT_MS): headersTimeoutMs cannot be longer than requestTimeoutMs"]);
+    return true;
+  });
+});

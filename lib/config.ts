@@ -63,6 +63,38 @@ export const configSchema = z
       .object({ url: z.string().default("postgres://postgres@127.0.0.1:5432/tld") })
       .strict()
       .prefault({}),
+    http: z
+      .object({
+        headersTimeoutMs: z
+          .number()
+          .int()
+          .min(500)
+          .default(10_000)
+          .describe("a client has this long to send a request's headers, else 408 and closed (slowloris)"),
+        requestTimeoutMs: z
+          .number()
+          .int()
+          .min(500)
+          .default(60_000)
+          .describe("a client has this long to send a whole request, body included, else 408 and closed: a 5 MB batch needs 0.7 Mbit/s"),
+        idleTimeoutMs: z
+          .number()
+          .int()
+          .min(500)
+          .default(120_000)
+          .describe("a connection with no traffic either way for this long is closed (open command channels get a ping every 15 s)"),
+        keepAliveTimeoutMs: z.number().int().min(100).default(72_000).describe("how long a kept-alive connection may wait for its next request"),
+        maxConnections: z
+          .number()
+          .int()
+          .min(1)
+          .default(10_000)
+          .describe("connections one service holds at once; past it new ones are closed at once (each agent holds 1-2; mind `ulimit -n`)"),
+      })
+      .strict()
+      .refine((h) => h.headersTimeoutMs <= h.requestTimeoutMs, { message: "headersTimeoutMs cannot be longer than requestTimeoutMs", path: ["headersTimeoutMs"] })
+      .prefault({})
+      .describe("limits of every service's HTTP port (the collector's above all: agents and anyone who can reach it)"),
     collector: z
       .object({
         ...hostPort("127.0.0.1", 1514),
@@ -210,6 +242,11 @@ export const ENV_KEYS: Record<string, string> = {
   TLD_ADMIN_PASSWORD: "dashboard.adminPassword",
   TLD_API_TOKEN: "dashboard.apiToken",
   TLD_ALERT_RETENTION_DAYS: "dashboard.retentionDays",
+  TLD_HTTP_HEADERS_TIMEOUT_MS: "http.headersTimeoutMs",
+  TLD_HTTP_REQUEST_TIMEOUT_MS: "http.requestTimeoutMs",
+  TLD_HTTP_IDLE_TIMEOUT_MS: "http.idleTimeoutMs",
+  TLD_HTTP_KEEPALIVE_TIMEOUT_MS: "http.keepAliveTimeoutMs",
+  TLD_HTTP_MAX_CONNECTIONS: "http.maxConnections",
 };
 
 const ARRAY_KEYS = new Set(["kafka.brokers", "activeResponse.allowList", "activeResponse.managerAddresses"]);

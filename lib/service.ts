@@ -1,5 +1,7 @@
 // What every service process shares: config, logger, metrics, the HTTP port with /healthz, /readyz and
 // /metrics, and a graceful shutdown on SIGTERM/SIGINT that closes what was opened, in reverse order.
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import client from "prom-client";
 import { loadConfig, type TldConfig } from "./config.js";
@@ -19,6 +21,10 @@ export interface ServiceContext {
 }
 
 const SHUTDOWN_GRACE_MS = 15_000;
+/** How often Node looks for connections past the header or request timeout: the slack on those bounds. */
+const CONNECTIONS_CHECK_MS = 1_000;
+/** A flood of refused connections is one warning per this, not one per connection (the counter has them all). */
+const DROP_WARNING_EVERY_MS = 10_000;
 
 export interface ServiceOptions {
   bodyLimit?: (config: TldConfig) => number;
@@ -33,15 +39,38 @@ export function createService(name: string, options: ServiceOptions = {}): Servi
   metrics.setDefaultLabels({ service: name });
   client.collectDefaultMetrics({ register: metrics });
   const tls = options.tls?.(config) ?? null;
+  // Bounds on what a client may hold (config.http): fastify sets no request or idle timeout of its own, so a client
+  // sending its body a byte at a time held a connection for ever. Node checks the header and request timeouts
+  // every connectionsCheckingInterval, so a slow client is cut within the timeout plus that.
+  const limits = config.http;
+  const serverLimits = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECK_MS };
+  // A TLS handshake dragged out is a slow header too.
+  const tlsLimits = { ...serverLimits, handshakeTimeout: limits.headersTimeoutMs };
   // With `https`, fastify's instance is typed over https.Server; routes and hooks are the same, so the cast only
   // lets both kinds share one ServiceContext type.
   const http = Fastify({
-    ...(tls ? { https: tls } : {}),
+    ...(tls ? { https: { ...tls, ...tlsLimits } } : { http: serverLimits }),
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
     // pino's Logger is a FastifyBaseLogger; the cast only widens fastify's inferred logger type parameter.
     loggerInstance: log.child({ component: "http" }) as FastifyBaseLogger, bodyLimit: options.bodyLimit?.(config) ?? 1024 * 1024,
     // One log line per request would drown the pipeline's own logs; failures are logged where handled.
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
+  http.server.maxConnections = limits.maxConnections;
+  // Node times out slow headers only once a request has begun: a connection that sends nothing at all was held
+  // until the idle timeout. Until its first request it gets the headers timeout, then the idle one.
+  http.server.on(tls ? "secureConnection" : "connection", (socket: Socket) => socket.setTimeout(limits.headersTimeoutMs));
+  http.server.on("request", (req: IncomingMessage) => req.socket.setTimeout(limits.idleTimeoutMs));
+  const dropped = new client.Counter({ name: "tld_http_connections_dropped_total", help: "Connections closed at once because http.maxConnections were open", registers: [metrics] });
+  let lastDropWarning = 0;
+  http.server.on("drop", (peer?: { remoteAddress?: string }) => {
+    dropped.inc();
+    if (Date.now() - lastDropWarning < DROP_WARNING_EVERY_MS) return;
+    lastDropWarning = Date.now();
+    log.warn({ maxConnections: limits.maxConnections, peer: peer?.remoteAddress }, "connection limit reached: new connections are closed (http.maxConnections, TLD_HTTP_MAX_CONNECTIONS)");
+  });
   let ready = false;
   let notReadyReason = "starting";
   http.get("/healthz", async () => ({ status: "ok", service: name }));
