@@ -16,7 +16,7 @@ import { AllowList } from "./allowList.js";
 import { findAgent, type AgentRecord } from "./agents.js";
 import { MAX_BLOCK_SECONDS } from "./arConfig.js";
 import type { TldConfig } from "./config.js";
-import { canonicalIp, networkContains, parseIp, parseNetwork } from "./ip.js";
+import { canonicalIp, isHostAddress, parseIp } from "./ip.js";
 import { createKafka, Publisher, type OutRecord } from "./kafka.js";
 import type { Logger } from "./logger.js";
 import type { ActiveResponseCommand } from "./records.js";
@@ -107,8 +107,6 @@ export function deleteCommandOf(block: StoredBlock, now: number): ActiveResponse
   };
 }
 
-const NOT_HOSTS = ["0.0.0.0/32", "255.255.255.255/32", "224.0.0.0/4", "::/128", "ff00::/8"].map((n) => parseNetwork(n)!);
-
 /** Bounds what is echoed of a hostile value in logs and errors. */
 export function shown(text: string): string {
   return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
@@ -123,8 +121,7 @@ export function blockableIp(text: string | null | undefined): { ip: string } | {
   if (text === null || text === undefined || text === "") return { error: "no IP address" };
   const ip = canonicalIp(text);
   if (ip === null) return { error: `${shown(text)} is not an IP address` };
-  const parsed = parseIp(ip)!;
-  if (NOT_HOSTS.some((n) => networkContains(n, parsed))) return { error: `${ip} is not a single host's address (unspecified, broadcast or multicast)` };
+  if (!isHostAddress(parseIp(ip)!)) return { error: `${ip} is not a single host's address (unspecified, broadcast or multicast)` };
   return { ip };
 }
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { canonicalIp, formatIpv6, formatNetwork, networkContains, parseIp, parseNetwork } from "./ip.js";
+import { canonicalIp, formatIpv6, formatNetwork, isHostAddress, networkContains, parseIp, parseNetwork } from "./ip.js";
 
 test("IPv4 addresses are kept in dotted-quad form", () => {
   assert.equal(canonicalIp("203.0.113.7"), "203.0.113.7");
@@ -56,4 +56,19 @@ test("IPv6 text is RFC 5952: lower case, longest zero run compressed, a lone zer
   assert.equal(formatNetwork(parseNetwork("10.1.")!), "10.1.0.0/16");
   assert.equal(formatNetwork(parseNetwork("1.2.3.4/32")!), "1.2.3.4");
   assert.equal(formatNetwork(parseNetwork("192.168.10.77/20")!), "192.168.0.0/20");
+});
+
+test("host addresses: unspecified, broadcast and multicast are no single host's; everything else is", () => {
+  for (const ip of ["0.0.0.0", "255.255.255.255", "224.0.0.1", "239.255.255.250", "::", "ff02::1", "ff05::1:3", "::ffff:0.0.0.0", "::ffff:224.0.0.251"]) assert.equal(isHostAddress(parseIp(ip)!), false, ip);
+  for (const ip of ["203.0.113.9", "0.0.0.1", "255.255.255.254", "223.255.255.255", "240.0.0.1", "::1", "127.0.0.1", "2001:db8::1", "fe80::1", "feff::1"]) assert.equal(isHostAddress(parseIp(ip)!), true, ip);
+});
+
+test("hostile and odd texts are no canonical IP, however long", () => {
+  const hostile = [
+    "1.2.3.4;reboot", "$(id)", "`id`", "--flush", "-j ACCEPT", "1.2.3.4 -j ACCEPT", "1.2.3.4\nflush ruleset", "0.0.0.0/0", "::/0",
+    "010.1.1.1", "1.2.3.04", "0x7f.0.0.1", "1.2.3", "1.2.3.4.5", "256.1.1.1", "fe80::1%eth0", "[::1]", "[::1]:80",
+    "2001:db8:::1", "2001:db8::1::2", "1:2:3:4:5:6:7:8:9", "::ffff:1.2.3.256", "::ffff:01.2.3.4", "١٢٣.1.1.1", "1.2.3.4\u0000",
+    "1".repeat(100_000) + ".2.3.4", "::" + "0:".repeat(50_000) + "1", "ffff:".repeat(50_000), "1.2.3.4" + "0".repeat(100_000),
+  ];
+  for (const text of hostile) assert.equal(canonicalIp(text), null, JSON.stringify(text.slice(0, 40)));
 });

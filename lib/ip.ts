@@ -192,3 +192,15 @@ export function networkContains(network: Network, ip: ParsedIp): boolean {
   }
   return ip.version === 6 && (ip.value & ipv6Mask(network.prefix)) === network.base;
 }
+
+// Defined last: parseNetwork needs the constants above it.
+const NOT_HOSTS: readonly Network[] = ["0.0.0.0/32", "255.255.255.255/32", "224.0.0.0/4", "::/128", "ff00::/8"].map((n) => parseNetwork(n)!);
+
+/**
+ * Whether the address is one host's: not unspecified (0.0.0.0, ::), broadcast or multicast. None of those is
+ * ever an attacker's source address, and a firewall rule on one can cut the host off (0.0.0.0 is the source of
+ * DHCP requests, :: that of IPv6 duplicate address detection), so nothing blocks them.
+ */
+export function isHostAddress(ip: ParsedIp): boolean {
+  return !NOT_HOSTS.some((n) => networkContains(n, ip));
+}

@@ -38,6 +38,18 @@ test("hostile and malformed values are refused", () => {
     "{ 1.2.3.4 }",
     "0x7f.1.1.1",
     "١٢٣.1.1.1",
+    // Addresses of no single host: blocking them matches no attacker and can cut the host off.
+    "0.0.0.0",
+    "::",
+    "0:0:0:0:0:0:0:0",
+    "::ffff:0.0.0.0",
+    "255.255.255.255",
+    "224.0.0.1",
+    "239.255.255.250",
+    "ff02::1",
+    "FF05::2",
+    "0.0.0.0/0",
+    "::/0",
   ];
   for (const value of hostile) assert.equal(firewallAddress(value), null, JSON.stringify(value));
   for (const value of [null, undefined, 42, {}, ["1.2.3.4"]]) assert.equal(firewallAddress(value), null);

@@ -1,7 +1,7 @@
 // The one interface every firewall enforcer follows (nftables, iptables, ipset, netsh: one file each, registered
 // in registry.ts). An enforcer only ever sees a FirewallAddress: an IP that lib/ip.ts validated and wrote in its
 // canonical form, so no caller can hand a firewall a hostile string by mistake.
-import { canonicalIp, parseIp } from "../../lib/ip.js";
+import { canonicalIp, isHostAddress, parseIp } from "../../lib/ip.js";
 import type { ProgramResult } from "./exec.js";
 
 export const ENFORCER_NAMES = ["nftables", "iptables", "ipset", "netsh"] as const;
@@ -15,13 +15,16 @@ export interface FirewallAddress {
   readonly [validated]: true;
 }
 
-/** The address in canonical text, or null when the text is not exactly one IP address. */
+/**
+ * The address in canonical text, or null when the text is not exactly one host's IP address: the manager never
+ * sends an unspecified, broadcast or multicast address (lib/ip.ts isHostAddress), so one arriving is refused too.
+ */
 export function firewallAddress(text: unknown): FirewallAddress | null {
   if (typeof text !== "string") return null;
   const ip = canonicalIp(text);
   if (ip === null) return null;
   const parsed = parseIp(ip);
-  if (parsed === null) return null;
+  if (parsed === null || !isHostAddress(parsed)) return null;
   return { ip, version: parsed.version } as FirewallAddress;
 }
 

@@ -14,7 +14,7 @@ test("a well-formed command is read with its IP made a canonical firewall addres
 });
 
 test("hostile IP values are refused with the reason, keeping what is needed to ack and report", () => {
-  for (const ip of ["1.2.3.4;reboot", "$(id)", "--flush", "9".repeat(5000), "fe80::1%eth0", "::ffff:1.2.3.999", "010.0.0.1", "1.2.3.4 5.6.7.8"]) {
+  for (const ip of ["1.2.3.4;reboot", "$(id)", "--flush", "9".repeat(5000), "fe80::1%eth0", "::ffff:1.2.3.999", "010.0.0.1", "1.2.3.4 5.6.7.8", "0.0.0.0/0", "0.0.0.0", "::", "255.255.255.255", "ff02::1"]) {
     const parsed = parseCommand(wire({ ip }));
     assert.ok(!parsed.ok, ip);
     assert.equal(parsed.refused.id, "c0ffee01");
