@@ -43,6 +43,8 @@ test("private Redis: bound, in our dir, foreground, argv kept for pid matching",
   assert.equal(flag("--dir"), "/s/data/redis");
   assert.equal(flag("--daemonize"), "no");
   assert.equal(flag("--set-proc-title"), "no");
+  assert.equal(flag("--appendonly"), "yes", "a crash keeps what was written up to a second before it");
+  assert.equal(flag("--appendfsync"), "everysec");
   assert.equal(args.includes("--requirepass"), false);
   assert.equal(redisArgs({ host: "127.0.0.1", port: 1, dir: "/d", password: "pw" }).at(-1), "pw");
 });
