@@ -16,7 +16,7 @@ import { nftBlocked, runAgentInVictim, type RunningVictimAgent } from "../../dem
 import { alive } from "../../lib/pidFile.js";
 import type { ActiveResponseCommand, Alert, DecodedEvent, RawEvent } from "../../lib/records.js";
 import { avroType } from "../../lib/schemas.js";
-import { TOPICS } from "../../lib/topics.js";
+import { TOPIC_SCHEMAS, TOPICS, type TopicName } from "../../lib/topics.js";
 import { enrollVictimAgent, type VictimAgent } from "../harness/activeResponse.js";
 import { ensureFirewallTools } from "../harness/firewall.js";
 import { isolatedStack, type IsolatedStack } from "../harness/isolatedStack.js";
@@ -233,39 +233,61 @@ function tally(stage: string, expected: number, items: Iterable<{ line: number; 
   return { stage, expected, distinct: byLine.size, duplicates, ids: ids.size, lost: expected - byLine.size };
 }
 
-/** Everything of this load at each stage: the topics read with kcat from `sinceMs`, the alert store with SQL. */
-export async function account(stack: IsolatedStack, load: Load, sinceMs: number): Promise<StageCount[]> {
-  const lineOf = new RegExp(`/fault-${load.tag}-(\\d+) `);
-  const pick = function* <T>(topic: string, type: string, text: (v: T) => string, id: (v: T) => string) {
-    const avro = avroType(type);
-    for (const record of stack.readTopic(topic, sinceMs)) {
-      const value = avro.fromBuffer(record.value.subarray(5)) as T;
-      const m = lineOf.exec(text(value));
-      if (m) yield { line: Number(m[1]), id: id(value) };
-    }
-  };
-  const alertLines = new Set<number>();
-  for (let i = 10; i <= load.lines; i += 10) alertLines.add(i);
+/** The records of `topic` from `sinceMs` whose text names a line by `lineOf`'s first group: line and record id. */
+function linesOnTopic<T>(stack: IsolatedStack, topic: string, sinceMs: number, lineOf: RegExp, text: (v: T) => string, id: (v: T) => string): { line: number; id: string }[] {
+  const avro = avroType(TOPIC_SCHEMAS[topic as TopicName]);
+  const found: { line: number; id: string }[] = [];
+  for (const record of stack.readTopic(topic, sinceMs)) {
+    const value = avro.fromBuffer(record.value.subarray(5)) as T;
+    const m = lineOf.exec(text(value));
+    if (m) found.push({ line: Number(m[1]), id: id(value) });
+  }
+  return found;
+}
+
+const rawLines = (stack: IsolatedStack, sinceMs: number, lineOf: RegExp) => linesOnTopic<RawEvent>(stack, TOPICS.raw, sinceMs, lineOf, (e) => e.message, (e) => e.id);
+const decodedLines = (stack: IsolatedStack, sinceMs: number, lineOf: RegExp) => linesOnTopic<DecodedEvent>(stack, TOPICS.decoded, sinceMs, lineOf, (e) => e.message, (e) => e.id);
+
+/** The alerts of the dashboard's store whose full log names a line by `lineOf`. */
+async function storedLines(stack: IsolatedStack, like: string, lineOf: RegExp): Promise<{ line: number; id: string }[]> {
   const client = new pg.Client({ connectionString: stack.config.postgres.url, connectionTimeoutMillis: 5_000 });
   client.on("error", () => undefined);
-  let stored: { line: number; id: string }[] = [];
   try {
     await client.connect();
-    const rows = await client.query<{ id: string; full_log: string }>("SELECT id, full_log FROM alerts WHERE full_log LIKE $1", [`%/fault-${load.tag}-%`]);
-    stored = rows.rows.flatMap((r) => {
+    const rows = await client.query<{ id: string; full_log: string }>("SELECT id, full_log FROM alerts WHERE full_log LIKE $1", [like]);
+    return rows.rows.flatMap((r) => {
       const m = lineOf.exec(r.full_log);
       return m ? [{ line: Number(m[1]), id: r.id }] : [];
     });
   } catch (err) {
-    if ((err as { code?: string }).code !== "42P01") throw err; // no alerts table yet: nothing stored yet
+    if ((err as { code?: string }).code === "42P01") return []; // no alerts table yet: nothing stored yet
+    throw err;
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** Everything of this load at each stage: the topics read with kcat from `sinceMs`, the alert store with SQL. */
+export async function account(stack: IsolatedStack, load: Load, sinceMs: number): Promise<StageCount[]> {
+  const lineOf = new RegExp(`/fault-${load.tag}-(\\d+) `);
+  const isAlertLine = (a: { line: number }) => a.line % 10 === 0 && a.line <= load.lines;
+  const alerts = linesOnTopic<Alert>(stack, TOPICS.alerts, sinceMs, lineOf, (a) => a.fullLog, (a) => a.id);
+  const stored = await storedLines(stack, `%/fault-${load.tag}-%`, lineOf);
   return [
-    tally(TOPICS.raw, load.lines, pick<RawEvent>(TOPICS.raw, "RawEvent", (e) => e.message, (e) => e.id)),
-    tally(TOPICS.decoded, load.lines, pick<DecodedEvent>(TOPICS.decoded, "DecodedEvent", (e) => e.message, (e) => e.id)),
-    tally(TOPICS.alerts, load.alerts, [...pick<Alert>(TOPICS.alerts, "Alert", (a) => a.fullLog, (a) => a.id)].filter((a) => alertLines.has(a.line))),
-    tally("dashboard store", load.alerts, stored.filter((a) => alertLines.has(a.line))),
+    tally(TOPICS.raw, load.lines, rawLines(stack, sinceMs, lineOf)),
+    tally(TOPICS.decoded, load.lines, decodedLines(stack, sinceMs, lineOf)),
+    tally(TOPICS.alerts, load.alerts, alerts.filter(isAlertLine)),
+    tally("dashboard store", load.alerts, stored.filter(isAlertLine)),
+  ];
+}
+
+/** The victim agent's lines 1..last of `tag` (test/harness/agent.ts tagLine: 200s, no alert) at the stages they reach. */
+export function accountAgentLines(bench: FaultBench, tag: string, last: number, sinceMs: number): StageCount[] {
+  const lineOf = new RegExp(`/${tag}-line-(\\d+) `);
+  const mine = (r: { line: number }) => r.line >= 1 && r.line <= last;
+  return [
+    tally(TOPICS.raw, last, rawLines(bench.stack, sinceMs, lineOf).filter(mine)),
+    tally(TOPICS.decoded, last, decodedLines(bench.stack, sinceMs, lineOf).filter(mine)),
   ];
 }
 
@@ -277,11 +299,11 @@ export function formatCounts(counts: StageCount[]): string {
  * Waits (bounded) until every event of the load is at every stage, prints the counts (duplicates included) and
  * asserts in = distinct out with nothing lost and nothing invented.
  */
-export async function assertAllAccounted(stack: IsolatedStack, load: Load, sinceMs: number, what: string, timeoutMs = 120_000): Promise<StageCount[]> {
+export async function assertAllAccounted(count: () => Promise<StageCount[]> | StageCount[], what: string, timeoutMs = 120_000): Promise<StageCount[]> {
   let last: StageCount[] = [];
   try {
-    await waitFor(`every event of ${load.tag} at every stage`, async () => {
-      last = await account(stack, load, sinceMs);
+    await waitFor(`every event of ${what} at every stage`, async () => {
+      last = await count();
       return last.every((c) => c.lost === 0) ? last : undefined;
     }, timeoutMs, 2_000);
   } catch (err) {
@@ -356,6 +378,18 @@ export async function untilBlocked(bench: FaultBench, ip: string, timeoutMs = 30
   return waitFor(`${ip} in the victim's nftables set`, async () => ((await nftBlocked(bench.lab)).includes(ip) ? Date.now() : undefined), timeoutMs, 50);
 }
 
+/** Whether Redis holds the victim's block of `ip` (lib/blocks.ts's key; it expires with the block). */
+export async function blockInRedis(bench: FaultBench, ip: string): Promise<boolean> {
+  const redis = new Redis(bench.stack.config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.exists(`{tld:blocks}:block:${bench.agent.id}:${ip}`)) === 1;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** The add and delete commands the responder published for the victim and this address. */
 export function blockCommands(bench: FaultBench, ip: string, sinceMs: number): ActiveResponseCommand[] {
   const type = avroType("ActiveResponseCommand");
@@ -380,15 +414,7 @@ export async function assertBlockEndedOnTime(bench: FaultBench, watch: KernelWat
   const endsIn = command.expiresAt - Date.now();
   if (endsIn > -LIFT_SLACK_MS) await sleep(endsIn + LIFT_SLACK_MS + 500);
   const seen = watch.sighting(ip);
-  const redis = new Redis(bench.stack.config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  redis.on("error", () => undefined);
-  let inRedis: number;
-  try {
-    await redis.connect();
-    inRedis = await redis.exists(`{tld:blocks}:block:${bench.agent.id}:${ip}`);
-  } finally {
-    redis.disconnect();
-  }
+  const inRedis = await blockInRedis(bench, ip);
   const stillInKernel = (await nftBlocked(bench.lab)).includes(ip);
   const lastSeenAfterEnd = seen.last === null ? null : seen.last - command.expiresAt;
   console.log(
@@ -403,5 +429,59 @@ export async function assertBlockEndedOnTime(bench: FaultBench, watch: KernelWat
   assert.ok(seen.first !== null, `the block of ${ip} was in force in the victim's kernel${seen.first === null ? agentLog() : ""}`);
   assert.ok(lastSeenAfterEnd! <= LIFT_SLACK_MS, `the kernel dropped ${ip} on time (last seen ${lastSeenAfterEnd} ms after the block's end)`);
   assert.equal(stillInKernel, false, `${ip} is no longer blocked in the kernel`);
-  assert.equal(inRedis, 0, `Redis no longer holds the block of ${ip}`);
+  assert.equal(inRedis, false, `Redis no longer holds the block of ${ip}`);
+}
+
+// ---------------------------------------------------------------------------------------------------- scenario
+
+export type ServiceName = Parameters<typeof stageProgress>[1];
+
+export interface FaultScenario {
+  /** How the counts are labelled in the output. */
+  what: string;
+  /** The service whose progress tells the stream flows through it when the fault lands. */
+  midStreamOf: ServiceName;
+  /** Breaks something, mid-stream. */
+  fault(): Promise<void>;
+  /** Mends it (a block is asked for between fault and recovery). */
+  recover(): Promise<void>;
+  /** Checks right after the recovery, given the two blocked addresses (what survived the fault, say). */
+  afterRecover?(blocked: { before: string; during: string }): Promise<void>;
+  lines?: number;
+}
+
+/**
+ * One fault under load: a block placed first; a tagged replay; the fault once `midStreamOf` is part way
+ * through its share; a second block asked for while broken; the recovery; then every event accounted for at
+ * every stage and both blocks ended on time.
+ */
+export async function runFaultScenario(bench: FaultBench, watch: KernelWatch, scenario: FaultScenario): Promise<StageCount[]> {
+  const { stack } = bench;
+  const since = Date.now() - 1_000;
+  const tag = `${scenario.what.replace(/[^a-z0-9]/gi, "")}${Date.now() % 100_000}`;
+  const load = makeLoad(tag, scenario.lines ?? 20_000);
+
+  const blockedBefore = bench.nextAttacker();
+  watch.watch(blockedBefore);
+  attack(bench, blockedBefore, tag);
+  await untilBlocked(bench, blockedBefore);
+
+  // The collector, decoder and matcher see every line; the responder and the dashboard only the alerts.
+  const share = scenario.midStreamOf === "responder" || scenario.midStreamOf === "dashboard" ? load.alerts : load.lines;
+  const baseline = await stageProgress(stack, scenario.midStreamOf);
+  const replaying = replay(stack, load);
+  const done = await untilMidStream(stack, scenario.midStreamOf, baseline, share, 0.3);
+  log(`${scenario.what}: the ${scenario.midStreamOf} had taken ${done} of ${share} events`);
+  await scenario.fault();
+  const blockedDuring = bench.nextAttacker();
+  watch.watch(blockedDuring);
+  attack(bench, blockedDuring, tag);
+  await scenario.recover();
+  await scenario.afterRecover?.({ before: blockedBefore, during: blockedDuring });
+  await replaying;
+
+  const counts = await assertAllAccounted(() => account(stack, load, since), scenario.what);
+  await assertBlockEndedOnTime(bench, watch, blockedBefore, since, `${scenario.what}, block made before`);
+  await assertBlockEndedOnTime(bench, watch, blockedDuring, since, `${scenario.what}, block asked for during the fault`);
+  return counts;
 }

@@ -1,27 +1,31 @@
 // kill -9 of each service while events flow through it, then `tld up` again, on a stack of its own: afterwards
 // every event is at every stage (in = distinct out, duplicates counted and printed, nothing lost), and a block
 // placed before the kill and one asked for while the service was down each end on time, in Redis and in the
-// kernel of the victim namespace whose agent enforces them.
+// kernel of the victim namespace whose agent enforces them. Then the collector down for longer than a block
+// while the agent ships a steady stream: it buffers on disk, the kernel lifts the block with the manager out of
+// reach, and once the collector is back every line arrives.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { waitFor } from "../harness/tools.js";
+import { steadyWriter } from "../harness/agent.js";
 import {
+  accountAgentLines,
   assertAllAccounted,
   assertBlockEndedOnTime,
   attack,
+  blockCommands,
   faultSuiteSkip,
   KernelWatch,
   kill9,
-  makeLoad,
   openFaultBench,
-  replay,
+  runFaultScenario,
   stageProgress,
   untilBlocked,
-  untilMidStream,
   type FaultBench,
 } from "./fixture.js";
-import { waitFor } from "../harness/tools.js";
 
-const LINES = 20_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const SERVICES = ["collector", "decoder", "matcher", "responder", "dashboard"] as const;
 const skip = await faultSuiteSkip();
 
@@ -42,36 +46,61 @@ describe("kill -9 of each service mid-stream, on an isolated stack", { skip }, (
   for (const service of SERVICES) {
     test(`kill -9 of the ${service} mid-stream: every event accounted for, blocks end on time`, { timeout: 240_000 }, async () => {
       const { stack } = bench;
-      const since = Date.now() - 1_000;
-      const tag = `kill${service}${Date.now() % 100_000}`;
-      const load = makeLoad(tag, LINES);
-
-      const blockedBefore = bench.nextAttacker();
-      watch.watch(blockedBefore);
-      attack(bench, blockedBefore, tag);
-      await untilBlocked(bench, blockedBefore);
-
-      // The collector, decoder and matcher see every line; the responder and the dashboard only the alerts.
-      const share = service === "responder" || service === "dashboard" ? load.alerts : load.lines;
-      const baseline = await stageProgress(stack, service);
-      const replaying = replay(stack, load);
-      const done = await untilMidStream(stack, service, baseline, share, 0.3);
-      const pid = await kill9(stack, service);
-      const killedAt = Date.now();
-      console.log(`# kill -9 of the ${service} (pid ${pid}) after it took ${done} of ${share}`);
-      const blockedDuring = bench.nextAttacker();
-      watch.watch(blockedDuring);
-      attack(bench, blockedDuring, tag);
-      await stack.tld(["up"]);
-      assert.notEqual(await stack.pid(service), pid, `a new ${service} took over`);
-      const upAt = Date.now();
-      await waitFor(`the new ${service} to take events`, async () => ((await stageProgress(stack, service)) > 0 ? true : undefined), 120_000, 100);
-      console.log(`# the new ${service} was up ${((upAt - killedAt) / 1000).toFixed(1)} s after the kill and took events ${((Date.now() - killedAt) / 1000).toFixed(1)} s after it`);
-      await replaying;
-
-      await assertAllAccounted(stack, load, since, `kill -9 ${service}`);
-      await assertBlockEndedOnTime(bench, watch, blockedBefore, since, `kill -9 ${service}, block made before`);
-      await assertBlockEndedOnTime(bench, watch, blockedDuring, since, `kill -9 ${service}, block asked for while it was down`);
+      let pid = 0;
+      let killedAt = 0;
+      await runFaultScenario(bench, watch, {
+        what: `kill -9 ${service}`,
+        midStreamOf: service,
+        async fault() {
+          pid = await kill9(stack, service);
+          killedAt = Date.now();
+          console.log(`# kill -9 of the ${service} (pid ${pid})`);
+        },
+        async recover() {
+          await stack.tld(["up"]);
+          assert.notEqual(await stack.pid(service), pid, `a new ${service} took over`);
+          const upAt = Date.now();
+          await waitFor(`the new ${service} to take events`, async () => ((await stageProgress(stack, service)) > 0 ? true : undefined), 120_000, 100);
+          console.log(`# the new ${service} was ready ${((upAt - killedAt) / 1000).toFixed(1)} s after the kill and took events ${((Date.now() - killedAt) / 1000).toFixed(1)} s after it`);
+        },
+      });
     });
   }
+
+  test("the collector down while the agent ships a steady stream: it buffers on disk, the kernel lifts its block on time, nothing lost", { timeout: 240_000 }, async () => {
+    const { stack } = bench;
+    const since = Date.now() - 1_000;
+    const tag = `outage${Date.now() % 100_000}`;
+    const blockedBefore = bench.nextAttacker();
+    watch.watch(blockedBefore);
+    attack(bench, blockedBefore, tag);
+    await untilBlocked(bench, blockedBefore);
+    const [block] = blockCommands(bench, blockedBefore, since).filter((c) => c.action === "add");
+    assert.ok(block, "the responder's command for the block in force");
+
+    const writer = steadyWriter(bench.agent.logFile, tag, 1, 1_000);
+    let last = 0;
+    let blockedDuring = "";
+    try {
+      await sleep(2_000);
+      const from = bench.victim.output().length;
+      await stack.tld(["down", "--only", "collector"]);
+      const downAt = Date.now();
+      blockedDuring = bench.nextAttacker();
+      watch.watch(blockedDuring);
+      attack(bench, blockedDuring, tag);
+      // Down until the block in force has ended: the agent's kernel must lift it with the manager out of reach.
+      await sleep(Math.max(3_000, block.expiresAt - Date.now() + 1_500));
+      await bench.victim.logged(/buffering on disk/, 10_000, from);
+      console.log(`# collector down for ${((Date.now() - downAt) / 1000).toFixed(1)} s while the agent wrote ${writer.written} lines so far`);
+      await stack.tld(["up"]);
+      await bench.victim.logged(/disk buffer sent/, 90_000, from);
+      await sleep(1_000); // lines written after the buffer drained go out directly
+    } finally {
+      last = writer.stop();
+    }
+    await assertAllAccounted(() => accountAgentLines(bench, tag, last, since), "collector down while the agent ships");
+    await assertBlockEndedOnTime(bench, watch, blockedBefore, since, "collector down, block made before");
+    await assertBlockEndedOnTime(bench, watch, blockedDuring, since, "collector down, block asked for during the outage");
+  });
 });
