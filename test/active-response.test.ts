@@ -21,6 +21,7 @@ import { nftBlocked, runAgentInVictim, startLabCollector, type RunningVictimAgen
 import { enrollVictimAgent, iptablesBlocks } from "./harness/activeResponse.js";
 import { ensureFirewallTools, tcpProbe } from "./harness/firewall.js";
 import { readTopicWithKcat, tld, waitFor } from "./harness/tools.js";
+import { wireValues } from "./harness/wire.js";
 
 const unavailable = await labUnavailable();
 if (unavailable === null) await ensureFirewallTools();
@@ -77,8 +78,8 @@ describe("active response through the push channel, in a namespace lab", { skip 
 
   function alertsFor(agent: Agent): Alert[] {
     const type = avroType("Alert");
-    return readTopicWithKcat(TOPICS.alerts)
-      .map((r) => type.fromBuffer(r.value.subarray(5)) as Alert)
+    return wireValues<Alert>(type, readTopicWithKcat(TOPICS.alerts))
+      .map(({ value }) => value)
       .filter((a) => a.agent.id === agent.id && a.agent.name === agent.name);
   }
 
@@ -154,7 +155,8 @@ describe("active response through the push channel, in a namespace lab", { skip 
     const serde = await new TopicSerde<ActiveResponseCommand>(createRegistryClient(config.registry.url), TOPICS.commands).init();
     const publisher = new Publisher(createKafka(config, log, "it-hostile-commands"));
     await publisher.connect();
-    const hostile = ["1.2.3.4;reboot", "$(id)", "--flush", "9".repeat(300), "fe80::1%eth0", "010.1.1.1", "1.2.3.4\nflush ruleset"];
+    // Addresses of no single host too (0.0.0.0, ::, broadcast, multicast): the manager never sends them (test/hostile/).
+    const hostile = ["1.2.3.4;reboot", "$(id)", "`id`", "--flush", "-j ACCEPT", "9".repeat(300), "fe80::1%eth0", "010.1.1.1", "1.2.3.4\nflush ruleset", "0.0.0.0/0", "0.0.0.0", "::", "255.255.255.255", "ff02::1"];
     const now = Date.now();
     try {
       await publisher.publish(

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { avroType } from "../lib/schemas.js";
 import type { Alert } from "../lib/records.js";
 import { accessLine, readTopicWithKcat, runTag, tempFile, tld, waitFor } from "./harness/tools.js";
+import { wireValues } from "./harness/wire.js";
 
 test("use case: a listed IP's request gives rule 100100 on tld.alerts; an unlisted IP's does not", async () => {
   const tag = runTag();
@@ -20,8 +21,8 @@ test("use case: a listed IP's request gives rule 100100 on tld.alerts; an unlist
 
     const alertType = avroType("Alert");
     const mine = await waitFor("alerts for both addresses", () => {
-      const alerts = readTopicWithKcat("tld.alerts")
-        .map((r) => ({ key: r.key, alert: alertType.fromBuffer(r.value.subarray(5)) as Alert }))
+      const alerts = wireValues<Alert>(alertType, readTopicWithKcat("tld.alerts"))
+        .map(({ record, value }) => ({ key: record.key, alert: value }))
         .filter(({ alert }) => alert.agent.name === agent);
       const seen = (ip: string) => alerts.some(({ alert }) => alert.fields.srcip === ip);
       return alerts.length >= 3 && seen(listed) && seen(unlisted) ? alerts : undefined;
@@ -50,8 +51,8 @@ test("re-importing the list changes live matching without a restart (the delay i
   const agent = `it-reimport-${tag}-${Date.now()}`;
   const alertType = avroType("Alert");
   const alertsFor = () =>
-    readTopicWithKcat("tld.alerts")
-      .map((r) => alertType.fromBuffer(r.value.subarray(5)) as Alert)
+    wireValues<Alert>(alertType, readTopicWithKcat("tld.alerts"))
+      .map(({ value }) => value)
       .filter((alert) => alert.agent.name === agent);
   const sentAt = new Map<number, number>();
   const send = (i: number) => sentAt.set(i, Date.now()) && tld("replay", tempFile("access.log", accessLine(attacker, i, 404) + "\n"), "--format", "apache", "--agent", agent, "--json");

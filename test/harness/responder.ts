@@ -15,6 +15,7 @@ import { createRegistryClient, TopicSerde } from "../../lib/serde.js";
 import { TOPICS } from "../../lib/topics.js";
 import { TLD_BIN } from "./stack.js";
 import { config, readTopicWithKcat, tempFile } from "./tools.js";
+import { wireValues } from "./wire.js";
 
 const run = promisify(execFile);
 
@@ -52,7 +53,7 @@ export function testAlert(id: string, agent: { id: string; name: string; os?: st
 /** Every command on tld.ar.commands since `sinceMs` (kcat, as an outside consumer), with its Kafka key. */
 export function commandsOnKafka(sinceMs?: number): { key: string; command: ActiveResponseCommand }[] {
   const type = avroType("ActiveResponseCommand");
-  return readTopicWithKcat(TOPICS.commands, sinceMs).map((r) => ({ key: r.key, command: { ...(type.fromBuffer(r.value.subarray(5)) as ActiveResponseCommand) } }));
+  return wireValues<ActiveResponseCommand>(type, readTopicWithKcat(TOPICS.commands, sinceMs)).map(({ record, value }) => ({ key: record.key, command: { ...value } }));
 }
 
 export interface SseMessage {
