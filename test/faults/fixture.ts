@@ -234,10 +234,10 @@ function tally(stage: string, expected: number, items: Iterable<{ line: number; 
 }
 
 /** The records of `topic` from `sinceMs` whose text names a line by `lineOf`'s first group: line and record id. */
-function linesOnTopic<T>(stack: IsolatedStack, topic: string, sinceMs: number, lineOf: RegExp, text: (v: T) => string, id: (v: T) => string): { line: number; id: string }[] {
+async function linesOnTopic<T>(stack: IsolatedStack, topic: string, sinceMs: number, lineOf: RegExp, text: (v: T) => string, id: (v: T) => string): Promise<{ line: number; id: string }[]> {
   const avro = avroType(TOPIC_SCHEMAS[topic as TopicName]);
   const found: { line: number; id: string }[] = [];
-  for (const record of stack.readTopic(topic, sinceMs)) {
+  for (const record of await stack.readTopic(topic, sinceMs)) {
     const value = avro.fromBuffer(record.value.subarray(5)) as T;
     const m = lineOf.exec(text(value));
     if (m) found.push({ line: Number(m[1]), id: id(value) });
@@ -271,24 +271,26 @@ async function storedLines(stack: IsolatedStack, like: string, lineOf: RegExp): 
 export async function account(stack: IsolatedStack, load: Load, sinceMs: number): Promise<StageCount[]> {
   const lineOf = new RegExp(`/fault-${load.tag}-(\\d+) `);
   const isAlertLine = (a: { line: number }) => a.line % 10 === 0 && a.line <= load.lines;
-  const alerts = linesOnTopic<Alert>(stack, TOPICS.alerts, sinceMs, lineOf, (a) => a.fullLog, (a) => a.id);
-  const stored = await storedLines(stack, `%/fault-${load.tag}-%`, lineOf);
+  const [raw, decoded, alerts, stored] = await Promise.all([
+    rawLines(stack, sinceMs, lineOf),
+    decodedLines(stack, sinceMs, lineOf),
+    linesOnTopic<Alert>(stack, TOPICS.alerts, sinceMs, lineOf, (a) => a.fullLog, (a) => a.id),
+    storedLines(stack, `%/fault-${load.tag}-%`, lineOf),
+  ]);
   return [
-    tally(TOPICS.raw, load.lines, rawLines(stack, sinceMs, lineOf)),
-    tally(TOPICS.decoded, load.lines, decodedLines(stack, sinceMs, lineOf)),
+    tally(TOPICS.raw, load.lines, raw),
+    tally(TOPICS.decoded, load.lines, decoded),
     tally(TOPICS.alerts, load.alerts, alerts.filter(isAlertLine)),
     tally("dashboard store", load.alerts, stored.filter(isAlertLine)),
   ];
 }
 
 /** The victim agent's lines 1..last of `tag` (test/harness/agent.ts tagLine: 200s, no alert) at the stages they reach. */
-export function accountAgentLines(bench: FaultBench, tag: string, last: number, sinceMs: number): StageCount[] {
+export async function accountAgentLines(bench: FaultBench, tag: string, last: number, sinceMs: number): Promise<StageCount[]> {
   const lineOf = new RegExp(`/${tag}-line-(\\d+) `);
   const mine = (r: { line: number }) => r.line >= 1 && r.line <= last;
-  return [
-    tally(TOPICS.raw, last, rawLines(bench.stack, sinceMs, lineOf).filter(mine)),
-    tally(TOPICS.decoded, last, decodedLines(bench.stack, sinceMs, lineOf).filter(mine)),
-  ];
+  const [raw, decoded] = await Promise.all([rawLines(bench.stack, sinceMs, lineOf), decodedLines(bench.stack, sinceMs, lineOf)]);
+  return [tally(TOPICS.raw, last, raw.filter(mine)), tally(TOPICS.decoded, last, decoded.filter(mine))];
 }
 
 export function formatCounts(counts: StageCount[]): string {
@@ -299,7 +301,7 @@ export function formatCounts(counts: StageCount[]): string {
  * Waits (bounded) until every event of the load is at every stage, prints the counts (duplicates included) and
  * asserts in = distinct out with nothing lost and nothing invented.
  */
-export async function assertAllAccounted(count: () => Promise<StageCount[]> | StageCount[], what: string, timeoutMs = 120_000): Promise<StageCount[]> {
+export async function assertAllAccounted(count: () => Promise<StageCount[]>, what: string, timeoutMs = 120_000): Promise<StageCount[]> {
   let last: StageCount[] = [];
   try {
     await waitFor(`every event of ${what} at every stage`, async () => {
@@ -391,10 +393,9 @@ export async function blockInRedis(bench: FaultBench, ip: string): Promise<boole
 }
 
 /** The add and delete commands the responder published for the victim and this address. */
-export function blockCommands(bench: FaultBench, ip: string, sinceMs: number): ActiveResponseCommand[] {
+export async function blockCommands(bench: FaultBench, ip: string, sinceMs: number): Promise<ActiveResponseCommand[]> {
   const type = avroType("ActiveResponseCommand");
-  return bench.stack
-    .readTopic(TOPICS.commands, sinceMs)
+  return (await bench.stack.readTopic(TOPICS.commands, sinceMs))
     .map((r) => type.fromBuffer(r.value.subarray(5)) as ActiveResponseCommand)
     .filter((c) => c.agentId === bench.agent.id && c.ip === ip);
 }
@@ -405,8 +406,8 @@ export function blockCommands(bench: FaultBench, ip: string, sinceMs: number): A
  * no later than the block's end (plus our 100 ms look); Redis no longer holds it. Waits for the end first.
  */
 export async function assertBlockEndedOnTime(bench: FaultBench, watch: KernelWatch, ip: string, sinceMs: number, what: string): Promise<void> {
-  const adds = await waitFor(`the block command for ${ip}`, () => {
-    const found = blockCommands(bench, ip, sinceMs).filter((c) => c.action === "add");
+  const adds = await waitFor(`the block command for ${ip}`, async () => {
+    const found = (await blockCommands(bench, ip, sinceMs)).filter((c) => c.action === "add");
     return found.length > 0 ? found : undefined;
   }, 60_000, 1_000);
   const ids = new Set(adds.map((c) => c.id));

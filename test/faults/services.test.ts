@@ -75,7 +75,7 @@ describe("kill -9 of each service mid-stream, on an isolated stack", { skip }, (
     watch.watch(blockedBefore);
     attack(bench, blockedBefore, tag);
     await untilBlocked(bench, blockedBefore);
-    const [block] = blockCommands(bench, blockedBefore, since).filter((c) => c.action === "add");
+    const [block] = (await blockCommands(bench, blockedBefore, since)).filter((c) => c.action === "add");
     assert.ok(block, "the responder's command for the block in force");
 
     const writer = steadyWriter(bench.agent.logFile, tag, 1, 1_000);

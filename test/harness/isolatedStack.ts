@@ -16,7 +16,7 @@ import { pgTarget, quoteIdent, withDatabase } from "../../stack/postgres.js";
 import { stackPaths, tailFile } from "../../stack/process.js";
 import { artifactDirs, artifactPresent } from "../../stack/system.js";
 import { stackVersions } from "../../stack/versions.js";
-import { readTopicWithKcat, type KcatRecord } from "./tools.js";
+import { readTopicWithKcatAsync, type KcatRecord } from "./tools.js";
 
 const run = promisify(execFile);
 
@@ -45,7 +45,8 @@ export interface IsolatedStack {
   tld(args: string[], timeoutMs?: number): Promise<{ stdout: string; stderr: string }>;
   status(): Promise<StatusPart[]>;
   pid(part: string): Promise<number | null>;
-  readTopic(topic: string, sinceMs?: number): KcatRecord[];
+  /** The topic from `sinceMs` (message time) to its end, read with kcat without blocking the event loop. */
+  readTopic(topic: string, sinceMs?: number): Promise<KcatRecord[]>;
   /** The end of a part's log, for failure messages. */
   logTail(part: string, lines?: number): string;
   stop(): Promise<void>;
@@ -139,7 +140,7 @@ export async function isolatedStack(options: IsolatedStackOptions): Promise<Isol
     tld,
     status,
     pid: async (part) => (await status()).find((p) => p.name === part)?.pid ?? null,
-    readTopic: (topic, sinceMs = 0) => readTopicWithKcat(topic, sinceMs, config.kafka.brokers),
+    readTopic: (topic, sinceMs = 0) => readTopicWithKcatAsync(topic, sinceMs, config.kafka.brokers),
     logTail: (part, lines = 30) => (existsSync(logFile(part)) ? tailFile(logFile(part), lines) : `(no log at ${logFile(part)})`),
     stop,
   };

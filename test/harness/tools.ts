@@ -40,19 +40,11 @@ const KCAT_TIMEOUT_MS = 120_000;
 /** When this test process started: topics are read from a little before it, not from the beginning of time. */
 const TESTS_STARTED_AT = Date.now();
 
-/**
- * Reads a topic with kcat (Debian's package), the way an outside consumer would, from `sinceMs` (message
- * timestamp; default a minute before this test process started) to its end. Values are read raw, so the wire
- * format can be checked byte by byte. Reading from a time keeps it fast on a topic that a bench filled.
- * `brokers`: another Kafka than the configured one (an isolated stack's, see isolatedStack.ts).
- */
-export function readTopicWithKcat(topic: string, sinceMs = TESTS_STARTED_AT - 60_000, brokers: readonly string[] = config().kafka.brokers): KcatRecord[] {
+const kcatArgs = (topic: string, sinceMs: number, brokers: readonly string[]) =>
   // Each record: key, partition, offset, value length, then the raw value bytes; parsed from a binary stream.
-  const result = spawnSync("kcat", ["-C", "-b", brokers.join(","), "-t", topic, "-o", `s@${sinceMs}`, "-e", "-q", "-f", "%k\t%p\t%o\t%S\t%s\n"], { maxBuffer: 1024 * 1024 * 1024, timeout: KCAT_TIMEOUT_MS });
-  if (result.signal) throw new Error(`kcat did not finish reading ${topic} within ${KCAT_TIMEOUT_MS / 1000} s (is Kafka at ${brokers.join(",")} up?)`);
-  if (result.error) throw new Error(`kcat is needed for this test (apt-get install kcat): ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`kcat failed: ${result.stderr.toString()}`);
-  const out = result.stdout;
+  ["-C", "-b", brokers.join(","), "-t", topic, "-o", `s@${sinceMs}`, "-e", "-q", "-f", "%k\t%p\t%o\t%S\t%s\n"];
+
+function parseKcatOutput(out: Buffer): KcatRecord[] {
   const records: KcatRecord[] = [];
   let pos = 0;
   while (pos < out.length) {
@@ -67,6 +59,40 @@ export function readTopicWithKcat(topic: string, sinceMs = TESTS_STARTED_AT - 60
     pos += size + 1; // the trailing newline
   }
   return records;
+}
+
+function kcatFailure(topic: string, brokers: readonly string[], failure: { signal?: NodeJS.Signals | null; error?: Error; status?: number | null; stderr?: Buffer | string }): Error | null {
+  if (failure.signal) return new Error(`kcat did not finish reading ${topic} within ${KCAT_TIMEOUT_MS / 1000} s (is Kafka at ${brokers.join(",")} up?)`);
+  if ((failure.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") return new Error(`kcat is needed for this test (apt-get install kcat): ${failure.error!.message}`);
+  if (failure.error || failure.status !== 0) return new Error(`kcat failed: ${failure.stderr?.toString() || failure.error?.message}`);
+  return null;
+}
+
+/**
+ * Reads a topic with kcat (Debian's package), the way an outside consumer would, from `sinceMs` (message
+ * timestamp; default a minute before this test process started) to its end. Values are read raw, so the wire
+ * format can be checked byte by byte. Reading from a time keeps it fast on a topic that a bench filled.
+ * `brokers`: another Kafka than the configured one (an isolated stack's, see isolatedStack.ts).
+ */
+export function readTopicWithKcat(topic: string, sinceMs = TESTS_STARTED_AT - 60_000, brokers: readonly string[] = config().kafka.brokers): KcatRecord[] {
+  const result = spawnSync("kcat", kcatArgs(topic, sinceMs, brokers), { maxBuffer: 1024 * 1024 * 1024, timeout: KCAT_TIMEOUT_MS });
+  const failure = kcatFailure(topic, brokers, result);
+  if (failure) throw failure;
+  return parseKcatOutput(result.stdout);
+}
+
+/**
+ * readTopicWithKcat without blocking the event loop for the second or more kcat takes: for tests that watch
+ * something else (a firewall, a stream) while they read, and to read several topics at once.
+ */
+export function readTopicWithKcatAsync(topic: string, sinceMs = TESTS_STARTED_AT - 60_000, brokers: readonly string[] = config().kafka.brokers): Promise<KcatRecord[]> {
+  return new Promise((resolve, reject) => {
+    execFile("kcat", kcatArgs(topic, sinceMs, brokers), { encoding: "buffer", maxBuffer: 1024 * 1024 * 1024, timeout: KCAT_TIMEOUT_MS }, (error, stdout, stderr) => {
+      const failure = error ? kcatFailure(topic, brokers, { signal: error.signal, error, status: typeof error.code === "number" ? error.code : null, stderr }) : null;
+      if (failure) reject(failure);
+      else resolve(parseKcatOutput(stdout));
+    });
+  });
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 500): Promise<T> {
