@@ -90,10 +90,10 @@ interface RawClient {
   response: () => string;
   closed: Promise<number>;
 }
-function rawClient(): Promise<RawClient> {
+function rawClient(to = { host: "127.0.0.1", port }): Promise<RawClient> {
   return new Promise((resolve, reject) => {
     const startedAt = Date.now();
-    const socket = connect(port, "127.0.0.1");
+    const socket = connect(to.port, to.host);
     let response = "";
     socket.on("data", (d: Buffer) => (response += d.toString("latin1")));
     const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now() - startedAt)));
@@ -329,17 +329,9 @@ test("more connections than the cap: the rest are closed at once, all are freed 
 
 test("the defaults, on the stack's collector: a silent connection and headers a byte a second are cut within http.headersTimeoutMs", async () => {
   const { headersTimeoutMs } = config().http;
-  const stackPort = config().collector.port;
-  const open = (): Promise<{ socket: Socket; closed: Promise<number> }> =>
-    new Promise((resolve, reject) => {
-      const at = Date.now();
-      const socket = connect(stackPort, config().collector.host);
-      const closed = new Promise<number>((r) => socket.once("close", () => r(Date.now() - at)));
-      socket.once("connect", () => resolve({ socket, closed }));
-      socket.once("error", reject);
-    });
-  const silent = await open();
-  const slow = await open();
+  const stack = { host: config().collector.host, port: config().collector.port };
+  const silent = await rawClient(stack);
+  const slow = await rawClient(stack);
   const request = "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Pad: " + "a".repeat(200) + "\r\n\r\n";
   let sent = 0;
   slow.socket.write(request[sent++]);
