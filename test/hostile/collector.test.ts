@@ -8,7 +8,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import path from "node:path";
+import { hostname } from "node:os";
+import { createKafka } from "../../lib/kafka.js";
+import { createLogger } from "../../lib/logger.js";
 import { localAgentKey } from "../../lib/secrets.js";
+import { commandFeedGroup } from "../../services/collector/commandFeed.js";
 import { freePort, startServiceInstance, type ServiceInstance } from "../../demo/victim.js";
 import { enrolledAgent } from "../harness/agent.js";
 import { config, readTopicWithKcat, runTag, tld, waitFor } from "../harness/tools.js";
@@ -47,6 +51,11 @@ before(async () => {
 
 after(async () => {
   await collector?.stop();
+  // The instance's command feed had a consumer group of its own (named after its port): nobody will resume it.
+  const admin = createKafka(config(), createLogger("it-hostile-http", "error"), "tld-test-hostile-http").admin();
+  await admin.connect();
+  await admin.deleteGroups([`${config().kafka.consumerGroupPrefix}.${commandFeedGroup(hostname(), port)}`]).catch(() => undefined);
+  await admin.disconnect();
 });
 
 const event = (message: string, extra: object = {}) => ({ location: "/var/log/hostile", logFormat: "apache", message, ...extra });
