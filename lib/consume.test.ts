@@ -95,3 +95,11 @@ test("a sink gets the chunk's accepted inputs after the handler ran; a failing s
   const failing = { ...options, sink: async () => { throw new Error("postgres away"); } };
   await assert.rejects(processChunk(failing, "t", 0, [msg("1", '{"n":1}')]), /postgres away/);
 });
+
+test("a decode that fails for an outage (TransientError) retries the chunk instead of dead-lettering it", async () => {
+  const flaky = { topic: "tld.events.raw", decode: async () => { throw new TransientError("the registry could not be asked"); } } as unknown as TopicSerde<{ n: number }>;
+  await assert.rejects(
+    processChunk({ stage: "decoder", input: flaky, dlq, log: pino({ level: "silent" }), handle: () => [] }, "tld.events.raw", 0, [msg("1", '{"n":1}')]),
+    TransientError,
+  );
+});

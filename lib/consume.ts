@@ -104,6 +104,7 @@ export async function processChunk<In>(
     try {
       decoded.push({ input: await options.input.decode(message.value), meta });
     } catch (error) {
+      if (error instanceof TransientError) throw error; // the registry is away: retry the chunk, lose nothing
       decoded.push({ error, meta });
     }
   }

@@ -38,3 +38,12 @@ test("a truncated body is a SerdeError naming the schema id", async () => {
   const bytes = serde.encode(event("hello"));
   await assert.rejects(serde.decode(bytes.subarray(0, bytes.length - 3)), /schema id 4242/);
 });
+
+test("an unknown writer schema id: the registry's 404 condemns the value, an unreachable registry only delays it", async () => {
+  const asking = (failure: Error) => ({ getId: async () => 4242, getBySubjectAndId: async () => { throw failure; } }) as unknown as SchemaRegistryClient;
+  const unknown = Object.assign(new Error("Subject not found"), { status: 404 });
+  const down = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8081"), { code: "ECONNREFUSED" });
+  const value = frame(777, Buffer.from([2, 0x61]));
+  await assert.rejects(new TopicSerde<RawEvent>(asking(unknown), "tld.events.raw").decode(value), SerdeError);
+  await assert.rejects(new TopicSerde<RawEvent>(asking(down), "tld.events.raw").decode(value), (err: Error) => err.name === "TransientError");
+});

@@ -5,6 +5,7 @@
 // (see bench/serde.ts). test/serde-interop.test.ts proves the library's own deserializer reads our bytes.
 import avro from "avsc";
 import { SchemaRegistryClient } from "@confluentinc/schemaregistry/dist/schemaregistry-client.js";
+import { TransientError } from "./consume.js";
 import { avroType, schemaText } from "./schemas.js";
 import { subjectOf, TOPIC_SCHEMAS, type TopicName } from "./topics.js";
 
@@ -104,7 +105,11 @@ export class TopicSerde<T> {
     try {
       info = await this.client.getBySubjectAndId(this.subject, id);
     } catch (err) {
-      throw new SerdeError(`schema id ${id} is unknown to the registry for ${this.subject}: ${(err as Error).message}`);
+      // Only the registry saying it does not know the id condemns the message; a registry that cannot be
+      // reached (or errs) is an outage: the chunk waits and is retried rather than dead-lettered.
+      const status = (err as { status?: unknown }).status;
+      if (status === 404 || status === 422) throw new SerdeError(`schema id ${id} is unknown to the registry for ${this.subject}: ${(err as Error).message}`);
+      throw new TransientError(`the registry could not be asked about schema id ${id}: ${(err as Error).message}`, { cause: err });
     }
     let resolver: avro.Resolver;
     try {
