@@ -5,6 +5,7 @@
 // event at each stage that keeps them (tld.events.raw, tld.events.decoded, tld.alerts, the dashboard's store),
 // and the check that a block made before or during a fault ends on time, in Redis and in the victim's kernel.
 import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,8 +48,10 @@ export interface FaultBench {
   readonly stack: IsolatedStack;
   readonly lab: Lab;
   readonly agent: VictimAgent;
-  /** The agent in the victim namespace (restartable: see restartVictim). */
-  victim: RunningVictimAgent;
+  /** The agent in the victim namespace. */
+  readonly victim: RunningVictimAgent;
+  /** The victim's kernel set, watched for the addresses blocked so far. */
+  readonly watch: KernelWatch;
   /** A lab attacker address nobody used yet in this bench (each block is a fresh IP: no repeated offender). */
   nextAttacker(): string;
   close(): Promise<void>;
@@ -85,16 +88,19 @@ export async function openFaultBench(name: string): Promise<FaultBench> {
     const agent = await enrollVictimAgent(`http://${lab.managerAddress}:${stack.config.collector.port}`, "nftables", { name: `fault-victim-${name}`, password });
     victim = await runAgentInVictim(lab, agent);
     let used = 0;
+    const watch = new KernelWatch(lab);
     const bench: FaultBench = {
       stack,
       lab,
       agent,
       victim,
+      watch,
       nextAttacker() {
         if (used >= attackers.length) throw new Error(`the lab has only ${attackers.length} attacker addresses`);
         return attackers[used++];
       },
       async close() {
+        watch.stop();
         await bench.victim.stop().catch(() => undefined);
         await stack!.stop();
         await lab.destroy();
@@ -107,6 +113,24 @@ export async function openFaultBench(name: string): Promise<FaultBench> {
     await lab.destroy();
     throw err;
   }
+}
+
+/**
+ * Opens the bench in `before` and closes it in `after`, whatever the tests did, for the describe it is called
+ * in; returns how the tests get at it.
+ */
+export function useFaultBench(name: string): () => FaultBench {
+  let bench: FaultBench | undefined;
+  before(async () => {
+    bench = await openFaultBench(name);
+  }, { timeout: 300_000 });
+  after(async () => {
+    await bench?.close();
+  }, { timeout: 300_000 });
+  return () => {
+    if (!bench) throw new Error("the fault bench did not open (see the before hook's error)");
+    return bench;
+  };
 }
 
 // ------------------------------------------------------------------------------------------------------ faults
@@ -405,7 +429,7 @@ export async function blockCommands(bench: FaultBench, ip: string, sinceMs: numb
  * out again), lasting exactly the policy's TTL from when it was placed; the victim's kernel dropped the address
  * no later than the block's end (plus our 100 ms look); Redis no longer holds it. Waits for the end first.
  */
-export async function assertBlockEndedOnTime(bench: FaultBench, watch: KernelWatch, ip: string, sinceMs: number, what: string): Promise<void> {
+export async function assertBlockEndedOnTime(bench: FaultBench, ip: string, sinceMs: number, what: string): Promise<void> {
   const adds = await waitFor(`the block command for ${ip}`, async () => {
     const found = (await blockCommands(bench, ip, sinceMs)).filter((c) => c.action === "add");
     return found.length > 0 ? found : undefined;
@@ -414,7 +438,7 @@ export async function assertBlockEndedOnTime(bench: FaultBench, watch: KernelWat
   const command = adds[0];
   const endsIn = command.expiresAt - Date.now();
   if (endsIn > -LIFT_SLACK_MS) await sleep(endsIn + LIFT_SLACK_MS + 500);
-  const seen = watch.sighting(ip);
+  const seen = bench.watch.sighting(ip);
   const inRedis = await blockInRedis(bench, ip);
   const stillInKernel = (await nftBlocked(bench.lab)).includes(ip);
   const lastSeenAfterEnd = seen.last === null ? null : seen.last - command.expiresAt;
@@ -456,14 +480,14 @@ export interface FaultScenario {
  * through its share; a second block asked for while broken; the recovery; then every event accounted for at
  * every stage and both blocks ended on time.
  */
-export async function runFaultScenario(bench: FaultBench, watch: KernelWatch, scenario: FaultScenario): Promise<StageCount[]> {
+export async function runFaultScenario(bench: FaultBench, scenario: FaultScenario): Promise<StageCount[]> {
   const { stack } = bench;
   const since = Date.now() - 1_000;
   const tag = `${scenario.what.replace(/[^a-z0-9]/gi, "")}${Date.now() % 100_000}`;
   const load = makeLoad(tag, scenario.lines ?? 20_000);
 
   const blockedBefore = bench.nextAttacker();
-  watch.watch(blockedBefore);
+  bench.watch.watch(blockedBefore);
   attack(bench, blockedBefore, tag);
   await untilBlocked(bench, blockedBefore);
 
@@ -473,16 +497,24 @@ export async function runFaultScenario(bench: FaultBench, watch: KernelWatch, sc
   const replaying = replay(stack, load);
   const done = await untilMidStream(stack, scenario.midStreamOf, baseline, share, 0.3);
   log(`${scenario.what}: the ${scenario.midStreamOf} had taken ${done} of ${share} events`);
-  await scenario.fault();
-  const blockedDuring = bench.nextAttacker();
-  watch.watch(blockedDuring);
-  attack(bench, blockedDuring, tag);
-  await scenario.recover();
+  let recovered = false;
+  let blockedDuring: string;
+  try {
+    await scenario.fault();
+    blockedDuring = bench.nextAttacker();
+    bench.watch.watch(blockedDuring);
+    attack(bench, blockedDuring, tag);
+    await scenario.recover();
+    recovered = true;
+  } finally {
+    // Whatever failed, the next test gets a whole stack.
+    if (!recovered) await stack.tld(["up"]).catch((err: Error) => log(`${scenario.what}: tld up after the failure failed too: ${err.message}`));
+  }
   await scenario.afterRecover?.({ before: blockedBefore, during: blockedDuring });
   await replaying;
 
   const counts = await assertAllAccounted(() => account(stack, load, since), scenario.what);
-  await assertBlockEndedOnTime(bench, watch, blockedBefore, since, `${scenario.what}, block made before`);
-  await assertBlockEndedOnTime(bench, watch, blockedDuring, since, `${scenario.what}, block asked for during the fault`);
+  await assertBlockEndedOnTime(bench, blockedBefore, since, `${scenario.what}, block made before`);
+  await assertBlockEndedOnTime(bench, blockedDuring, since, `${scenario.what}, block asked for during the fault`);
   return counts;
 }

@@ -3,30 +3,19 @@
 // comes out at every stage (in = distinct out, duplicates printed, nothing lost), and blocks made before and
 // asked for during the outage end on time in Redis and in the victim's kernel.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { blockInRedis, faultSuiteSkip, KernelWatch, kill9, openFaultBench, runFaultScenario, servicePids, type FaultBench } from "./fixture.js";
+import { describe, test } from "node:test";
+import { blockInRedis, faultSuiteSkip, kill9, runFaultScenario, servicePids, useFaultBench } from "./fixture.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const skip = await faultSuiteSkip();
 
 describe("Kafka and Redis restarted mid-stream, on an isolated stack", { skip }, () => {
-  let bench: FaultBench;
-  let watch: KernelWatch;
-
-  before(async () => {
-    bench = await openFaultBench("infra");
-    watch = new KernelWatch(bench.lab);
-  }, { timeout: 300_000 });
-
-  after(async () => {
-    watch?.stop();
-    await bench?.close();
-  }, { timeout: 300_000 });
+  const bench = useFaultBench("infra");
 
   test("the Kafka broker stopped and started again mid-stream: services resume by themselves, nothing lost", { timeout: 300_000 }, async () => {
-    const { stack } = bench;
+    const { stack } = bench();
     const pids = await servicePids(stack);
-    await runFaultScenario(bench, watch, {
+    await runFaultScenario(bench(), {
       what: "Kafka restart",
       midStreamOf: "decoder",
       async fault() {
@@ -45,10 +34,10 @@ describe("Kafka and Redis restarted mid-stream, on an isolated stack", { skip },
   });
 
   test("Redis killed -9 and started again mid-stream: lists, agents and blocks survive, nothing lost", { timeout: 300_000 }, async () => {
-    const { stack } = bench;
+    const { stack } = bench();
     const pids = await servicePids(stack);
     const listsBefore = await stack.tld(["lists", "ls", "--json"]);
-    await runFaultScenario(bench, watch, {
+    await runFaultScenario(bench(), {
       what: "Redis kill -9",
       midStreamOf: "matcher",
       async fault() {
@@ -60,7 +49,7 @@ describe("Kafka and Redis restarted mid-stream, on an isolated stack", { skip },
         await stack.tld(["up", "--only", "redis"]);
       },
       async afterRecover({ before }) {
-        assert.equal(await blockInRedis(bench, before), true, "the block made before the crash is still in Redis, to end at its time");
+        assert.equal(await blockInRedis(bench(), before), true, "the block made before the crash is still in Redis, to end at its time");
       },
     });
     assert.deepEqual(await servicePids(stack), pids, "every service rode out Redis's restart without being restarted");

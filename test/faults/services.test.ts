@@ -5,7 +5,7 @@
 // while the agent ships a steady stream: it buffers on disk, the kernel lifts the block with the manager out of
 // reach, and once the collector is back every line arrives.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { waitFor } from "../harness/tools.js";
 import { steadyWriter } from "../harness/agent.js";
 import {
@@ -15,13 +15,11 @@ import {
   attack,
   blockCommands,
   faultSuiteSkip,
-  KernelWatch,
   kill9,
-  openFaultBench,
   runFaultScenario,
   stageProgress,
   untilBlocked,
-  type FaultBench,
+  useFaultBench,
 } from "./fixture.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,25 +28,14 @@ const SERVICES = ["collector", "decoder", "matcher", "responder", "dashboard"] a
 const skip = await faultSuiteSkip();
 
 describe("kill -9 of each service mid-stream, on an isolated stack", { skip }, () => {
-  let bench: FaultBench;
-  let watch: KernelWatch;
-
-  before(async () => {
-    bench = await openFaultBench("svc");
-    watch = new KernelWatch(bench.lab);
-  }, { timeout: 300_000 });
-
-  after(async () => {
-    watch?.stop();
-    await bench?.close();
-  }, { timeout: 300_000 });
+  const bench = useFaultBench("svc");
 
   for (const service of SERVICES) {
     test(`kill -9 of the ${service} mid-stream: every event accounted for, blocks end on time`, { timeout: 240_000 }, async () => {
-      const { stack } = bench;
+      const { stack } = bench();
       let pid = 0;
       let killedAt = 0;
-      await runFaultScenario(bench, watch, {
+      await runFaultScenario(bench(), {
         what: `kill -9 ${service}`,
         midStreamOf: service,
         async fault() {
@@ -68,39 +55,43 @@ describe("kill -9 of each service mid-stream, on an isolated stack", { skip }, (
   }
 
   test("the collector down while the agent ships a steady stream: it buffers on disk, the kernel lifts its block on time, nothing lost", { timeout: 240_000 }, async () => {
-    const { stack } = bench;
+    const b = bench();
+    const { stack } = b;
     const since = Date.now() - 1_000;
     const tag = `outage${Date.now() % 100_000}`;
-    const blockedBefore = bench.nextAttacker();
-    watch.watch(blockedBefore);
-    attack(bench, blockedBefore, tag);
-    await untilBlocked(bench, blockedBefore);
-    const [block] = (await blockCommands(bench, blockedBefore, since)).filter((c) => c.action === "add");
+    const blockedBefore = b.nextAttacker();
+    b.watch.watch(blockedBefore);
+    attack(b, blockedBefore, tag);
+    await untilBlocked(b, blockedBefore);
+    const [block] = (await blockCommands(b, blockedBefore, since)).filter((c) => c.action === "add");
     assert.ok(block, "the responder's command for the block in force");
 
-    const writer = steadyWriter(bench.agent.logFile, tag, 1, 1_000);
+    const writer = steadyWriter(b.agent.logFile, tag, 1, 1_000);
     let last = 0;
     let blockedDuring = "";
+    let recovered = false;
     try {
       await sleep(2_000);
-      const from = bench.victim.output().length;
+      const from = b.victim.output().length;
       await stack.tld(["down", "--only", "collector"]);
       const downAt = Date.now();
-      blockedDuring = bench.nextAttacker();
-      watch.watch(blockedDuring);
-      attack(bench, blockedDuring, tag);
+      blockedDuring = b.nextAttacker();
+      b.watch.watch(blockedDuring);
+      attack(b, blockedDuring, tag);
       // Down until the block in force has ended: the agent's kernel must lift it with the manager out of reach.
       await sleep(Math.max(3_000, block.expiresAt - Date.now() + 1_500));
-      await bench.victim.logged(/buffering on disk/, 10_000, from);
+      await b.victim.logged(/buffering on disk/, 10_000, from);
       console.log(`# collector down for ${((Date.now() - downAt) / 1000).toFixed(1)} s while the agent wrote ${writer.written} lines so far`);
       await stack.tld(["up"]);
-      await bench.victim.logged(/disk buffer sent/, 90_000, from);
+      recovered = true;
+      await b.victim.logged(/disk buffer sent/, 90_000, from);
       await sleep(1_000); // lines written after the buffer drained go out directly
     } finally {
       last = writer.stop();
+      if (!recovered) await stack.tld(["up"]).catch(() => undefined); // the next test gets a whole stack
     }
-    await assertAllAccounted(() => accountAgentLines(bench, tag, last, since), "collector down while the agent ships");
-    await assertBlockEndedOnTime(bench, watch, blockedBefore, since, "collector down, block made before");
-    await assertBlockEndedOnTime(bench, watch, blockedDuring, since, "collector down, block asked for during the outage");
+    await assertAllAccounted(() => accountAgentLines(b, tag, last, since), "collector down while the agent ships");
+    await assertBlockEndedOnTime(b, blockedBefore, since, "collector down, block made before");
+    await assertBlockEndedOnTime(b, blockedDuring, since, "collector down, block asked for during the outage");
   });
 });
