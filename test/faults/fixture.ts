@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
@@ -104,6 +104,7 @@ export async function openFaultBench(name: string): Promise<FaultBench> {
         await bench.victim.stop().catch(() => undefined);
         await stack!.stop();
         await lab.destroy();
+        for (const made of [dir, agent.dir]) rmSync(made, { recursive: true, force: true });
       },
     };
     return bench;
@@ -481,10 +482,19 @@ export interface FaultScenario {
  * every stage and both blocks ended on time.
  */
 export async function runFaultScenario(bench: FaultBench, scenario: FaultScenario): Promise<StageCount[]> {
-  const { stack } = bench;
   const since = Date.now() - 1_000;
   const tag = `${scenario.what.replace(/[^a-z0-9]/gi, "")}${Date.now() % 100_000}`;
   const load = makeLoad(tag, scenario.lines ?? 20_000);
+  try {
+    return await loadUnderFault(bench, scenario, load, since);
+  } finally {
+    rmSync(path.dirname(load.file), { recursive: true, force: true });
+  }
+}
+
+async function loadUnderFault(bench: FaultBench, scenario: FaultScenario, load: Load, since: number): Promise<StageCount[]> {
+  const { stack } = bench;
+  const tag = load.tag;
 
   const blockedBefore = bench.nextAttacker();
   bench.watch.watch(blockedBefore);
