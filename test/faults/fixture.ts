@@ -23,6 +23,7 @@ import { ensureFirewallTools } from "../harness/firewall.js";
 import { isolatedStack, type IsolatedStack } from "../harness/isolatedStack.js";
 import { ensureKcat } from "../harness/stack.js";
 import { waitFor } from "../harness/tools.js";
+import { wireValues } from "../harness/wire.js";
 
 /**
  * How long rule 100100 blocks an attacker here: longer than a killed stage takes to come back (its consumer
@@ -260,10 +261,8 @@ function tally(stage: string, expected: number, items: Iterable<{ line: number; 
 
 /** The records of `topic` from `sinceMs` whose text names a line by `lineOf`'s first group: line and record id. */
 async function linesOnTopic<T>(stack: IsolatedStack, topic: string, sinceMs: number, lineOf: RegExp, text: (v: T) => string, id: (v: T) => string): Promise<{ line: number; id: string }[]> {
-  const avro = avroType(TOPIC_SCHEMAS[topic as TopicName]);
   const found: { line: number; id: string }[] = [];
-  for (const record of await stack.readTopic(topic, sinceMs)) {
-    const value = avro.fromBuffer(record.value.subarray(5)) as T;
+  for (const { value } of wireValues<T>(avroType(TOPIC_SCHEMAS[topic as TopicName]), await stack.readTopic(topic, sinceMs))) {
     const m = lineOf.exec(text(value));
     if (m) found.push({ line: Number(m[1]), id: id(value) });
   }
@@ -419,9 +418,8 @@ export async function blockInRedis(bench: FaultBench, ip: string): Promise<boole
 
 /** The add and delete commands the responder published for the victim and this address. */
 export async function blockCommands(bench: FaultBench, ip: string, sinceMs: number): Promise<ActiveResponseCommand[]> {
-  const type = avroType("ActiveResponseCommand");
-  return (await bench.stack.readTopic(TOPICS.commands, sinceMs))
-    .map((r) => type.fromBuffer(r.value.subarray(5)) as ActiveResponseCommand)
+  return wireValues<ActiveResponseCommand>(avroType("ActiveResponseCommand"), await bench.stack.readTopic(TOPICS.commands, sinceMs))
+    .map((v) => v.value)
     .filter((c) => c.agentId === bench.agent.id && c.ip === ip);
 }
 
