@@ -33,8 +33,8 @@ export const configSchema = z
           .number()
           .int()
           .min(1)
-          .default(3)
-          .describe("partitions a stage works on at once: overlaps one partition's round trip with another's CPU work"),
+          .default(6)
+          .describe("partitions a stage works on at once (default: all of the default 6): overlaps one partition's round trips with another's CPU work"),
         fetchMinBytes: z
           .number()
           .int()

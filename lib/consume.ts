@@ -62,8 +62,6 @@ export interface ConsumeOptions<In> {
   log: Logger;
   metrics?: StageMetrics;
   /** Inputs published per round trip to the broker; offsets advance after each chunk is acknowledged. */
-  /** How often resolved offsets are committed (default 1000 ms). */
-  commitIntervalMs?: number;
   chunkSize?: number;
   partitionsConsumedConcurrently?: number;
   fromBeginning?: boolean;
@@ -135,10 +133,9 @@ export async function consumeAtLeastOnce<In>(options: ConsumeOptions<In>): Promi
   const chunkSize = options.chunkSize ?? 2_000;
   await consumer.subscribe({ topic: options.input.topic, fromBeginning: options.fromBeginning ?? true });
   await consumer.run({
-    autoCommit: true, // commits only offsets we resolved, i.e. after the outputs were acknowledged
-    // At most one offset commit a second per consumer: committing after every small batch (an "immediate"
-    // consumer under load) was a broker write per fetch. A crash replays at most that second, idempotently.
-    autoCommitInterval: options.commitIntervalMs ?? 1_000,
+    // Commits only offsets we resolved, i.e. after the outputs were acknowledged: kafkajs commits them after
+    // every batch (whatever autoCommitInterval says), and commitOffsetsIfNecessary below adds none.
+    autoCommit: true,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
