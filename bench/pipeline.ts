@@ -67,7 +67,7 @@ export async function replayToDecoded(config: TldConfig, file: string, lines: nu
 /**
  * Starts a second decoder in a consumer group of its own and times it through tld.events.raw from the start.
  * The stack's own stages are paused (SIGSTOP) meanwhile, so the figure is one decoder's with only Kafka beside
- * it; they resume (SIGCONT) well inside their consumer session timeout.
+ * it; they resume (SIGCONT) inside their consumer session timeout (kafka.sessionTimeoutMs).
  */
 export async function decoderThroughKafka(config: TldConfig, limit: number) {
   const paused = Object.entries(await stackPids()).filter(([name]) => ["collector", "decoder", "matcher", "responder", "dashboard"].includes(name));
@@ -92,7 +92,8 @@ async function timeDecoder(config: TldConfig, limit: number) {
     return Number(/^tld_stage_consumed_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
   };
   try {
-    const deadline = Date.now() + 25_000; // inside the paused stages' 30 s consumer session timeout
+    // Inside the paused stages' consumer session timeout, so they keep their partitions (no rebalance after).
+    const deadline = Date.now() + Math.max(5_000, config.kafka.sessionTimeoutMs - 2_000);
     let first = 0;
     let firstAt = 0;
     let n = 0;
