@@ -13,3 +13,44 @@ test("kafkajs carries our linear per-partition grouping patch (patches/kafkajs+2
   assert.deepEqual(grouped["0"].map((m) => m.n), [0, 2, 4, 6, 8]);
   assert.deepEqual(grouped["1"].map((m) => m.n), [1, 3, 5, 7, 9]);
 });
+
+test("kafkajs's partitioner after our patch: Kafka's own murmur2 test vectors, so keys land where Java clients put them", () => {
+  const murmur2 = require("kafkajs/src/producer/partitioners/default/murmur2.js") as (key: string) => number;
+  // From Kafka's UtilsTest.testMurmur2.
+  const vectors: [string, number][] = [["21", -973932308], ["foobar", -790332482], ["a-little-bit-long-string", -985981536], ["a-little-bit-longer-string", -1486304829], ["lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971], ["abc", 479470107]];
+  for (const [key, hash] of vectors) assert.equal(murmur2(key), hash, key);
+});
+
+test("a consumer kafkajs gives up on after a crash is replaced by a new one, started again", async () => {
+  const { EventEmitter } = await import("node:events");
+  const pino = (await import("pino")).default;
+  const { runLastingConsumer } = await import("./kafka.js");
+  const made: { emitter: InstanceType<typeof EventEmitter>; disconnected: boolean }[] = [];
+  const create = () => {
+    const emitter = new EventEmitter();
+    const entry = { emitter, disconnected: false };
+    made.push(entry);
+    return {
+      events: { GROUP_JOIN: "join", CRASH: "crash" },
+      on: (event: string, fn: (e: unknown) => void) => emitter.on(event, fn),
+      connect: async () => undefined,
+      disconnect: async () => {
+        entry.disconnected = true;
+      },
+    } as unknown as import("kafkajs").Consumer;
+  };
+  const started: number[] = [];
+  const crashes: boolean[] = [];
+  const lasting = await runLastingConsumer(create, async () => void started.push(made.length), pino({ level: "silent" }), { onCrash: (_e, rebuilding) => crashes.push(rebuilding) });
+  made[0].emitter.emit("crash", { payload: { error: new Error("Failed to find group coordinator"), restart: false } });
+  await new Promise((r) => setTimeout(r, 700)); // the first backoff is 500 ms
+  assert.deepEqual(started, [1, 2], "a second consumer was made and started");
+  assert.equal(made[0].disconnected, true);
+  assert.deepEqual(crashes, [true]);
+  // A crash kafkajs restarts itself is left to it.
+  made[1].emitter.emit("crash", { payload: { error: new Error("retriable"), restart: true } });
+  await new Promise((r) => setTimeout(r, 700));
+  assert.equal(made.length, 2);
+  await lasting.disconnect();
+  assert.equal(made[1].disconnected, true);
+});

@@ -91,6 +91,67 @@ export function createConsumer(kafka: Kafka, config: TldConfig, group: string, f
   });
 }
 
+export interface ConsumerEvents {
+  /** The group (re)assigned partitions to this member. */
+  onJoin?(assignment: unknown): void;
+  /** The consumer crashed; `rebuilding` says it is being replaced (always, unless the process is stopping). */
+  onCrash?(error: unknown, rebuilding: boolean): void;
+}
+
+/** A consumer kept alive for the life of the process. */
+export interface LastingConsumer {
+  disconnect(): Promise<void>;
+}
+
+/**
+ * Runs `start` on a consumer from `create`, and on a crash kafkajs gives up on (a non-retriable error: while the
+ * broker restarts, "Failed to find group coordinator"), builds a new one and starts it again, with a backoff.
+ * kafkajs restarts a crashed consumer only for errors it deems retriable, so a stage otherwise stopped consuming
+ * for good while its process looked healthy (found by the fault suite). The first start is awaited: a stage that
+ * cannot start at all still fails at startup.
+ */
+export async function runLastingConsumer(create: () => Consumer, start: (consumer: Consumer) => Promise<void>, log: Logger, events: ConsumerEvents = {}): Promise<LastingConsumer> {
+  let current: Consumer;
+  let stopping = false;
+  let attempt = 0;
+  const relaunch = (old: Consumer) => {
+    const delay = Math.min(10_000, 500 * 2 ** Math.min(attempt++, 5));
+    log.warn({ delay }, "consumer stopped for good after a crash: starting a new one");
+    setTimeout(async () => {
+      if (stopping) return;
+      await old.disconnect().catch(() => undefined);
+      try {
+        await launch();
+      } catch (err) {
+        log.error({ err }, "could not start a new consumer; trying again");
+        relaunch(current);
+      }
+    }, delay);
+  };
+  const launch = async () => {
+    const consumer = create();
+    current = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      attempt = 0;
+      events.onJoin?.(e.payload.memberAssignment);
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      const rebuilding = !e.payload.restart && !stopping;
+      events.onCrash?.(e.payload.error, e.payload.restart || rebuilding);
+      if (rebuilding) relaunch(consumer); // else kafkajs restarts it itself, or we are stopping
+    });
+    await consumer.connect();
+    await start(consumer);
+  };
+  await launch();
+  return {
+    async disconnect() {
+      stopping = true;
+      await current.disconnect();
+    },
+  };
+}
+
 /** Creates the pipeline's topics when missing; an existing topic is left as it is. */
 export async function ensureTopics(kafka: Kafka, config: TldConfig): Promise<string[]> {
   const admin = kafka.admin();

@@ -1,7 +1,7 @@
 // Wiring for a stage that consumes one topic: service context, registry serdes, producer, consumer and the
 // at-least-once loop. A stage's main.ts passes its name, input topic and pure handler; nothing else.
 import { consumeAtLeastOnce, type ChunkPrefetch, type ChunkSink, type StageHandler } from "./consume.js";
-import { createConsumer, createKafka, Publisher, type FetchMode } from "./kafka.js";
+import { createConsumer, createKafka, Publisher, runLastingConsumer, type FetchMode } from "./kafka.js";
 import type { DeadLetter } from "./records.js";
 import { createRegistryClient, TopicSerde } from "./serde.js";
 import { createService, listen, stageMetrics, type ServiceContext } from "./service.js";
@@ -44,32 +44,40 @@ export async function runStage<In>(definition: StageDefinition<In>): Promise<Ser
   const publisher = new Publisher(kafka);
   await publisher.connect();
   ctx.onShutdown("producer", () => publisher.disconnect());
-  const consumer = createConsumer(kafka, config, definition.name, definition.fetch);
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    definition.onAssignment?.();
-    ctx.setReady(true);
-    log.info({ assignment: e.payload.memberAssignment }, "joined consumer group");
-  });
-  consumer.on(consumer.events.CRASH, (e) => {
-    ctx.setReady(false, "consumer crashed; restarting");
-    log.error({ err: e.payload.error, restart: e.payload.restart }, "consumer crashed");
-  });
-  await consumer.connect();
-  ctx.onShutdown("consumer", () => consumer.disconnect());
-  await consumeAtLeastOnce({
-    stage: definition.name,
-    consumer,
-    publisher,
-    input: serdes.get(definition.input) as TopicSerde<In>,
-    dlq: serdes.get(TOPICS.dlq) as TopicSerde<DeadLetter>,
-    handle: await definition.makeHandler(ctx, serdes),
-    prefetch: definition.makePrefetch ? await definition.makePrefetch(ctx) : undefined,
-    sink: definition.makeSink ? await definition.makeSink(ctx) : undefined,
+  const handle = await definition.makeHandler(ctx, serdes);
+  const prefetch = definition.makePrefetch ? await definition.makePrefetch(ctx) : undefined;
+  const sink = definition.makeSink ? await definition.makeSink(ctx) : undefined;
+  const consumer = await runLastingConsumer(
+    () => createConsumer(kafka, config, definition.name, definition.fetch),
+    (c) =>
+      consumeAtLeastOnce({
+        stage: definition.name,
+        consumer: c,
+        publisher,
+        input: serdes.get(definition.input) as TopicSerde<In>,
+        dlq: serdes.get(TOPICS.dlq) as TopicSerde<DeadLetter>,
+        handle,
+        prefetch,
+        sink,
+        log,
+        metrics: stageMetrics(ctx.metrics, definition.name),
+        chunkSize: definition.chunkSize,
+        partitionsConsumedConcurrently: config.kafka.consumeConcurrency,
+      }),
     log,
-    metrics: stageMetrics(ctx.metrics, definition.name),
-    chunkSize: definition.chunkSize,
-    partitionsConsumedConcurrently: config.kafka.consumeConcurrency,
-  });
+    {
+      onJoin: (assignment) => {
+        definition.onAssignment?.();
+        ctx.setReady(true);
+        log.info({ assignment }, "joined consumer group");
+      },
+      onCrash: (err, restarting) => {
+        ctx.setReady(false, restarting ? "consumer crashed; restarting" : "consumer stopped");
+        log.error({ err, restart: restarting }, "consumer crashed");
+      },
+    },
+  );
+  ctx.onShutdown("consumer", () => consumer.disconnect());
   log.info({ input: definition.input }, "stage running");
   return ctx;
 }

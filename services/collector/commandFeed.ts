@@ -6,7 +6,7 @@
 // committed after the store has the command, so a crash replays it, and agents apply each id once.
 import { hostname } from "node:os";
 import { consumeAtLeastOnce, TransientError } from "../../lib/consume.js";
-import { createConsumer, type Publisher } from "../../lib/kafka.js";
+import { createConsumer, runLastingConsumer, type Publisher } from "../../lib/kafka.js";
 import type { ActiveResponseCommand, DeadLetter } from "../../lib/records.js";
 import type { TopicSerde } from "../../lib/serde.js";
 import type { ServiceContext } from "../../lib/service.js";
@@ -33,28 +33,33 @@ export async function startCommandFeed(options: CommandFeedOptions): Promise<voi
   const { ctx, store, hub } = options;
   const group = commandFeedGroup(hostname(), ctx.config.collector.port);
   // Few records, each urgent: fetched the moment they are there, not batched.
-  const consumer = createConsumer(options.kafka, ctx.config, group, "immediate");
-  consumer.on(consumer.events.GROUP_JOIN, (e) => ctx.log.info({ group, assignment: e.payload.memberAssignment }, "command feed joined its consumer group"));
-  consumer.on(consumer.events.CRASH, (e) => ctx.log.error({ err: e.payload.error, restart: e.payload.restart }, "command feed crashed"));
-  await consumer.connect();
-  ctx.onShutdown("command feed", () => consumer.disconnect());
-  await consumeAtLeastOnce<ActiveResponseCommand>({
-    stage: "collector",
-    consumer,
-    publisher: options.publisher,
-    input: options.commands,
-    dlq: options.dlq,
-    log: ctx.log,
-    handle: async (command) => {
-      let queued: boolean;
-      try {
-        queued = await store.apply(command);
-      } catch (err) {
-        throw new TransientError(`command store unavailable: ${(err as Error)?.message ?? String(err)}`, { cause: err });
-      }
-      // Expired or acknowledged already (a replay): nothing to deliver.
-      if (queued) hub.deliver(command);
-      return [];
+  const consumer = await runLastingConsumer(
+    () => createConsumer(options.kafka, ctx.config, group, "immediate"),
+    (c) =>
+      consumeAtLeastOnce<ActiveResponseCommand>({
+        stage: "collector",
+        consumer: c,
+        publisher: options.publisher,
+        input: options.commands,
+        dlq: options.dlq,
+        log: ctx.log,
+        handle: async (command) => {
+          let queued: boolean;
+          try {
+            queued = await store.apply(command);
+          } catch (err) {
+            throw new TransientError(`command store unavailable: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+          }
+          // Expired or acknowledged already (a replay): nothing to deliver.
+          if (queued) hub.deliver(command);
+          return [];
+        },
+      }),
+    ctx.log,
+    {
+      onJoin: (assignment) => ctx.log.info({ group, assignment }, "command feed joined its consumer group"),
+      onCrash: (err, restarting) => ctx.log.error({ err, restart: restarting }, "command feed crashed"),
     },
-  });
+  );
+  ctx.onShutdown("command feed", () => consumer.disconnect());
 }
