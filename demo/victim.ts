@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import path from "node:path";
-import { PACKAGE_ROOT, TLD_BIN } from "../lib/config.js";
+import { AGENT_NODE_FLAGS, PACKAGE_ROOT, TLD_BIN } from "../lib/config.js";
 import type { Lab } from "./lab.js";
 
 export interface ServiceInstance {
@@ -69,7 +69,7 @@ export interface RunningVictimAgent {
 
 /** `ip netns exec <victim> node bin/tld.js agent run`; resolves once its command channel is open. */
 export async function runAgentInVictim(lab: Lab, agent: { configFile: string }): Promise<RunningVictimAgent> {
-  const child = lab.spawn(lab.victim, process.execPath, [TLD_BIN, "agent", "run", "--config", agent.configFile], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = lab.spawn(lab.victim, process.execPath, [...AGENT_NODE_FLAGS, TLD_BIN, "agent", "run", "--config", agent.configFile], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));

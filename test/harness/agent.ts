@@ -7,6 +7,7 @@ import path from "node:path";
 import type { RawEvent } from "../../lib/records.js";
 import { avroType } from "../../lib/schemas.js";
 import { ensureEnrollmentPassword } from "../../lib/secrets.js";
+import { AGENT_NODE_FLAGS } from "../../lib/config.js";
 import { TLD_BIN } from "./stack.js";
 import { config, readTopicWithKcat, tld } from "./tools.js";
 
@@ -50,7 +51,7 @@ export interface AgentProcess {
 
 /** Starts `tld agent run` and resolves once it says it is running (its files are watched). */
 export async function runAgent(agent: TestAgent): Promise<AgentProcess> {
-  const child = spawn(process.execPath, [TLD_BIN, "agent", "run", "--config", agent.configFile], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, TLD_BIN, "agent", "run", "--config", agent.configFile], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
