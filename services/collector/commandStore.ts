@@ -6,6 +6,9 @@
 //                            reconnect, acked or not: the agent may have lost its firewall state
 //   {tld:ar:<agent>}:acked   sorted set command id -> expiresAt: acknowledged ids, so a replay of the topic does
 //                            not queue them again
+//   {tld:ar:<agent>}:due-ip  hash IP -> id of the IP's newest add in due: finds the add a newer command makes
+//                            obsolete without reading every due command (an agent offline through an attack
+//                            wave has thousands; a scan per command made the feed quadratic)
 // Each key expires when the last command in it does. The store is fed from tld.ar.commands (commandFeed.ts),
 // in the topic's order per agent; applying a command twice changes nothing.
 import type { Redis } from "ioredis";
@@ -13,12 +16,12 @@ import type { ActiveResponseCommand } from "../../lib/records.js";
 
 const keys = (agentId: string) => {
   const tag = `{tld:ar:${agentId}}`;
-  return { due: `${tag}:due`, active: `${tag}:active`, acked: `${tag}:acked` };
+  return { due: `${tag}:due`, active: `${tag}:active`, acked: `${tag}:acked`, dueByIp: `${tag}:due-ip` };
 };
 
-// KEYS: due, active, acked. ARGV: id, action, ip, command JSON, createdAt, expiresAt, now.
+// KEYS: due, active, acked, due-ip. ARGV: id, action, ip, command JSON, createdAt, expiresAt, now.
 // An expired command, or one acknowledged already, is not queued. A newer add or delete of an IP replaces the
-// IP's active block (or lifts it) and drops older undelivered adds of that IP: they could only go backwards.
+// IP's active block (or lifts it) and drops the IP's older undelivered add: it could only go backwards.
 const APPLY_SCRIPT = `
 local now = tonumber(ARGV[7])
 local expires = tonumber(ARGV[6])
@@ -32,15 +35,20 @@ if created >= currentCreated then
   if ARGV[2] == 'add' then redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
   elseif current then redis.call('HDEL', KEYS[2], ARGV[3]) end
 end
-local due = redis.call('HGETALL', KEYS[1])
-for i = 1, #due, 2 do
-  local other = cjson.decode(due[i + 1])
-  if other.ip == ARGV[3] and other.action == 'add' and other.id ~= ARGV[1] and tonumber(other.createdAt) < created then
-    redis.call('HDEL', KEYS[1], due[i])
+local newest = true
+local previousId = redis.call('HGET', KEYS[4], ARGV[3])
+if previousId and previousId ~= ARGV[1] then
+  local previous = redis.call('HGET', KEYS[1], previousId)
+  if previous then
+    if tonumber(cjson.decode(previous).createdAt) < created then redis.call('HDEL', KEYS[1], previousId)
+    else newest = false end
   end
 end
+if newest then
+  if ARGV[2] == 'add' then redis.call('HSET', KEYS[4], ARGV[3], ARGV[1]) else redis.call('HDEL', KEYS[4], ARGV[3]) end
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
-for k = 1, 2 do
+for _, k in ipairs({1, 2, 4}) do
   if redis.call('PEXPIRETIME', KEYS[k]) < expires then redis.call('PEXPIREAT', KEYS[k], expires) end
 end
 return 1`;
@@ -102,10 +110,11 @@ export class CommandStore {
     const k = keys(command.agentId);
     const applied = await this.redis.eval(
       APPLY_SCRIPT,
-      3,
+      4,
       k.due,
       k.active,
       k.acked,
+      k.dueByIp,
       command.id,
       command.action,
       command.ip,
