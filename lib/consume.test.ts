@@ -103,3 +103,63 @@ test("a decode that fails for an outage (TransientError) retries the chunk inste
     TransientError,
   );
 });
+
+test("with a concurrency key, different keys are handled at once, one key in input order, outputs in input order", async () => {
+  const started: number[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const release: (() => void)[] = [];
+  const chunk = processChunk(
+    {
+      stage: "responder",
+      input,
+      dlq,
+      log: pino({ level: "silent" }),
+      concurrencyKey: (v) => String(v.n % 2), // two lanes: odd and even
+      handle: async (v) => {
+        started.push(v.n);
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise<void>((r) => release.push(r));
+        inFlight--;
+        if (v.n === 4) throw new Error("four is not allowed");
+        return [{ topic: "out", key: null, value: Buffer.from(String(v.n)) }];
+      },
+    },
+    "tld.alerts",
+    0,
+    [1, 2, 3, 4, 5].map((n, i) => msg(String(i), JSON.stringify({ n }))),
+  );
+  // Let each handler that is waiting finish, one at a time, until the chunk is done.
+  let done = false;
+  void chunk.finally(() => (done = true));
+  while (!done) {
+    await new Promise((r) => setImmediate(r));
+    release.shift()?.();
+  }
+  const { out, dead } = await chunk;
+  assert.equal(maxInFlight, 2, "one input per lane at a time, both lanes at once");
+  assert.deepEqual(started.filter((n) => n % 2 === 1), [1, 3, 5], "one key's inputs in order");
+  assert.deepEqual(started.filter((n) => n % 2 === 0), [2, 4]);
+  assert.equal(dead, 1);
+  assert.deepEqual(out.map((r) => (r.topic === "out" ? String(r.value) : r.topic)), ["1", "2", "3", "tld.dlq", "5"]);
+});
+
+test("with a concurrency key, a TransientError fails the chunk only after the handlers already running finished", async () => {
+  let finished = 0;
+  const options = {
+    stage: "responder",
+    input,
+    dlq,
+    log: pino({ level: "silent" }),
+    concurrencyKey: (v: { n: number }) => String(v.n),
+    handle: async (v: { n: number }) => {
+      if (v.n === 1) throw new TransientError("redis away");
+      await new Promise((r) => setTimeout(r, 20));
+      finished++;
+      return [];
+    },
+  };
+  await assert.rejects(processChunk(options, "t", 0, [msg("1", '{"n":1}'), msg("2", '{"n":2}'), msg("3", '{"n":3}')]), TransientError);
+  assert.equal(finished, 2, "the other lanes' handlers had completed when the chunk failed");
+});

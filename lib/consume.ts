@@ -44,6 +44,17 @@ export class TransientError extends Error {
   }
 }
 
+/**
+ * Optional ordering key of a stage whose handler waits on I/O per input (the responder's Redis compare-and-set
+ * per alert): inputs with different keys are handled concurrently (at most `handlerConcurrency` at once), those
+ * with one key one after another, in input order. Without it inputs are handled one at a time. Outputs keep
+ * input order either way.
+ */
+export type ConcurrencyKey<In> = (input: In) => string;
+
+/** Keys handled at once within a chunk when a stage has a ConcurrencyKey: bounds the load put on Redis. */
+export const HANDLER_CONCURRENCY = 64;
+
 export interface StageMetrics {
   consumed(n: number): void;
   produced(n: number): void;
@@ -59,6 +70,7 @@ export interface ConsumeOptions<In> {
   handle: StageHandler<In>;
   prefetch?: ChunkPrefetch<In>;
   sink?: ChunkSink<In>;
+  concurrencyKey?: ConcurrencyKey<In>;
   log: Logger;
   metrics?: StageMetrics;
   /** Inputs published per round trip to the broker; offsets advance after each chunk is acknowledged. */
@@ -82,7 +94,7 @@ export function deadLetter(stage: string, meta: InputMeta, value: Buffer | null,
 
 /** Processes one chunk of messages; returns what to publish (outputs and dead letters) without publishing it. */
 export async function processChunk<In>(
-  options: Pick<ConsumeOptions<In>, "stage" | "input" | "dlq" | "handle" | "log" | "prefetch" | "sink">,
+  options: Pick<ConsumeOptions<In>, "stage" | "input" | "dlq" | "handle" | "log" | "prefetch" | "sink" | "concurrencyKey">,
   topic: string,
   partition: number,
   messages: KafkaMessage[],
@@ -108,24 +120,62 @@ export async function processChunk<In>(
   }
   // A failing prefetch (e.g. Redis away) throws: the chunk is retried, never dead-lettered for an outage.
   if (options.prefetch) await options.prefetch(decoded.flatMap((d) => ("input" in d ? [d.input] : [])));
+  const results = await handleAll(options, decoded);
   const accepted: In[] = [];
   for (let i = 0; i < messages.length; i++) {
     const item = decoded[i];
-    if (!("input" in item)) {
-      toDeadLetter(messages[i], item.meta, item.error);
-      continue;
-    }
-    try {
-      const produced = await options.handle(item.input, item.meta);
-      for (const record of produced) out.push(record);
+    const result = results[i];
+    if (!("input" in item)) toDeadLetter(messages[i], item.meta, item.error);
+    else if ("error" in result) toDeadLetter(messages[i], item.meta, result.error);
+    else {
+      for (const record of result.produced) out.push(record);
       if (options.sink) accepted.push(item.input);
-    } catch (err) {
-      if (err instanceof TransientError) throw err;
-      toDeadLetter(messages[i], item.meta, err);
     }
   }
   if (options.sink && accepted.length > 0) await options.sink(accepted);
   return { out, dead };
+}
+
+type Handled = { produced: OutRecord[] } | { error: unknown };
+
+/**
+ * Runs the handler on every decoded input: one at a time, or per ConcurrencyKey (see there). A TransientError
+ * fails the chunk, but only once every input already started has finished, so no handler is still writing when
+ * the chunk is retried.
+ */
+async function handleAll<In>(
+  options: Pick<ConsumeOptions<In>, "handle" | "concurrencyKey">,
+  decoded: ({ input: In; meta: InputMeta } | { error: unknown; meta: InputMeta })[],
+): Promise<Handled[]> {
+  const results: Handled[] = new Array(decoded.length);
+  const lanes = new Map<string, number[]>();
+  decoded.forEach((item, i) => {
+    if (!("input" in item)) return void (results[i] = { error: item.error });
+    const key = options.concurrencyKey ? options.concurrencyKey(item.input) : "";
+    const lane = lanes.get(key);
+    if (lane) lane.push(i);
+    else lanes.set(key, [i]);
+  });
+  let transient: TransientError | undefined;
+  const runLane = async (lane: number[]) => {
+    for (const i of lane) {
+      if (transient) return;
+      const item = decoded[i] as { input: In; meta: InputMeta };
+      try {
+        results[i] = { produced: await options.handle(item.input, item.meta) };
+      } catch (error) {
+        if (error instanceof TransientError) transient ??= error;
+        else results[i] = { error };
+      }
+    }
+  };
+  const pending = [...lanes.values()];
+  const workers = Array.from({ length: Math.min(HANDLER_CONCURRENCY, pending.length) }, async () => {
+    for (let lane = pending.shift(); lane; lane = pending.shift()) await runLane(lane);
+  });
+  await Promise.all(workers);
+  if (transient) throw transient;
+  return results;
 }
 
 export async function consumeAtLeastOnce<In>(options: ConsumeOptions<In>): Promise<void> {

@@ -1,6 +1,6 @@
 // Wiring for a stage that consumes one topic: service context, registry serdes, producer, consumer and the
 // at-least-once loop. A stage's main.ts passes its name, input topic and pure handler; nothing else.
-import { consumeAtLeastOnce, type ChunkPrefetch, type ChunkSink, type StageHandler } from "./consume.js";
+import { consumeAtLeastOnce, type ChunkPrefetch, type ChunkSink, type ConcurrencyKey, type StageHandler } from "./consume.js";
 import { createConsumer, createKafka, Publisher, runLastingConsumer, type FetchMode } from "./kafka.js";
 import type { DeadLetter } from "./records.js";
 import { createRegistryClient, TopicSerde } from "./serde.js";
@@ -21,6 +21,8 @@ export interface StageDefinition<In> {
   onAssignment?(): void;
   /** Registers the stage's own HTTP routes; runs before the port listens (fastify takes no routes after). */
   setupHttp?(ctx: ServiceContext): void | Promise<void>;
+  /** Inputs with different keys may be handled at once (see ConcurrencyKey); default: one at a time. */
+  concurrencyKey?: ConcurrencyKey<In>;
   chunkSize?: number;
   /** "immediate" for a stage whose input is few, urgent records (the responder's alerts): no fetch batching delay. */
   fetch?: FetchMode;
@@ -59,6 +61,7 @@ export async function runStage<In>(definition: StageDefinition<In>): Promise<Ser
         handle,
         prefetch,
         sink,
+        concurrencyKey: definition.concurrencyKey,
         log,
         metrics: stageMetrics(ctx.metrics, definition.name),
         chunkSize: definition.chunkSize,

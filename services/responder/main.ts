@@ -1,5 +1,5 @@
 // responder: tld.alerts → tld.ar.commands. Wiring only: the policy is in policy.ts, the per-alert step with
-// its Redis compare-and-set in respond.ts, the block state in lib/blocks.ts. The active-response section of
+// its Redis compare-and-set in respond.ts (alerts about different addresses handled at once), the block state in lib/blocks.ts. The active-response section of
 // the configuration is read once, at start: restart the responder to apply a change.
 import { Redis } from "ioredis";
 import client from "prom-client";
@@ -34,6 +34,9 @@ const ctx = await runStage<Alert>({
   input: TOPICS.alerts,
   outputs: [TOPICS.commands],
   fetch: "immediate",
+  // Each hit waits on Redis (read, then compare-and-set): alerts about different addresses go at once, those
+  // about one address in order, so a flood of alerts does not queue behind one round trip each.
+  concurrencyKey: (alert) => alert.fields.srcip ?? "",
   makeHandler: (ctx, serdes) => {
     const out = serdes.get(TOPICS.commands) as TopicSerde<ActiveResponseCommand>;
     const commands = new client.Counter({ name: "tld_responder_commands_total", help: "Commands published, by action and program", labelNames: ["action", "program"], registers: [ctx.metrics] });
