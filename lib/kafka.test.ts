@@ -1,6 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
+import { EventEmitter } from "node:events";
+import type { Consumer } from "kafkajs";
+import pino from "pino";
+import { runLastingConsumer } from "./kafka.js";
 
 const require = createRequire(import.meta.url);
 
@@ -21,24 +25,27 @@ test("kafkajs's partitioner after our patch: Kafka's own murmur2 test vectors, s
   for (const [key, hash] of vectors) assert.equal(murmur2(key), hash, key);
 });
 
-test("a consumer kafkajs gives up on after a crash is replaced by a new one, started again", async () => {
-  const { EventEmitter } = await import("node:events");
-  const pino = (await import("pino")).default;
-  const { runLastingConsumer } = await import("./kafka.js");
-  const made: { emitter: InstanceType<typeof EventEmitter>; disconnected: boolean }[] = [];
+/** Stand-ins for kafkajs consumers: each records whether it was disconnected and emits what a test makes it. */
+function fakeConsumers() {
+  const made: { emitter: EventEmitter; disconnected: boolean }[] = [];
   const create = () => {
     const emitter = new EventEmitter();
     const entry = { emitter, disconnected: false };
     made.push(entry);
     return {
-      events: { GROUP_JOIN: "join", CRASH: "crash" },
+      events: { GROUP_JOIN: "join", CRASH: "crash", FETCH_START: "fetch", START_BATCH_PROCESS: "batch" },
       on: (event: string, fn: (e: unknown) => void) => emitter.on(event, fn),
       connect: async () => undefined,
       disconnect: async () => {
         entry.disconnected = true;
       },
-    } as unknown as import("kafkajs").Consumer;
+    } as unknown as Consumer;
   };
+  return { made, create };
+}
+
+test("a consumer kafkajs gives up on after a crash is replaced by a new one, started again", async () => {
+  const { made, create } = fakeConsumers();
   const started: number[] = [];
   const crashes: boolean[] = [];
   const lasting = await runLastingConsumer(create, async () => void started.push(made.length), pino({ level: "silent" }), { onCrash: (_e, rebuilding) => crashes.push(rebuilding) });
@@ -51,6 +58,24 @@ test("a consumer kafkajs gives up on after a crash is replaced by a new one, sta
   made[1].emitter.emit("crash", { payload: { error: new Error("retriable"), restart: true } });
   await new Promise((r) => setTimeout(r, 700));
   assert.equal(made.length, 2);
+  await lasting.disconnect();
+  assert.equal(made[1].disconnected, true);
+});
+
+test("runLastingConsumer replaces a consumer that has started no fetch for the stall time", async () => {
+  const { made, create } = fakeConsumers();
+  const lasting = await runLastingConsumer(create, async () => undefined, pino({ level: "silent" }), {}, 400);
+  // The first consumer keeps fetching: it is left alone.
+  for (let i = 0; i < 8; i++) {
+    made[0].emitter.emit("fetch");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(made.length, 1, "a consumer that fetches is not replaced");
+  // Then it goes silent: after the stall time and the first backoff (500 ms), a new one runs.
+  await new Promise((r) => setTimeout(r, 1_300));
+  assert.equal(made.length, 2, "the silent consumer was replaced");
+  assert.equal(made[0].disconnected, true);
+  made[1].emitter.emit("fetch");
   await lasting.disconnect();
   assert.equal(made[1].disconnected, true);
 });

@@ -104,49 +104,81 @@ export interface LastingConsumer {
 }
 
 /**
- * Runs `start` on a consumer from `create`, and on a crash kafkajs gives up on (a non-retriable error: while the
- * broker restarts, "Failed to find group coordinator"), builds a new one and starts it again, with a backoff.
- * kafkajs restarts a crashed consumer only for errors it deems retriable, so a stage otherwise stopped consuming
- * for good while its process looked healthy (found by the fault suite). The first start is awaited: a stage that
- * cannot start at all still fails at startup.
+ * How long a consumer may go without starting a fetch or a batch before it counts as hung. kafkajs fetches every
+ * fetchMaxWaitMs even when idle, and a chunk takes seconds at most, so a minute of silence means its loop is
+ * stuck (a known kafkajs failure after broker trouble: alive, no crash, consuming nothing).
  */
-export async function runLastingConsumer(create: () => Consumer, start: (consumer: Consumer) => Promise<void>, log: Logger, events: ConsumerEvents = {}): Promise<LastingConsumer> {
+export const CONSUMER_STALL_MS = 60_000;
+
+/**
+ * Runs `start` on a consumer from `create` and keeps one running for the life of the process:
+ *   - on a crash kafkajs gives up on (a non-retriable error: while the broker restarts, "Failed to find group
+ *     coordinator"), builds a new one and starts it again, with a backoff. kafkajs restarts a crashed consumer
+ *     only for errors it deems retriable, so a stage otherwise stopped consuming for good while its process
+ *     looked healthy (found by the fault suite);
+ *   - when a consumer has started no fetch and no batch for `stallMs`, replaces it the same way.
+ * The first start is awaited: a stage that cannot start at all still fails at startup.
+ */
+export async function runLastingConsumer(
+  create: () => Consumer,
+  start: (consumer: Consumer) => Promise<void>,
+  log: Logger,
+  events: ConsumerEvents = {},
+  stallMs = CONSUMER_STALL_MS,
+): Promise<LastingConsumer> {
   let current: Consumer;
   let stopping = false;
   let attempt = 0;
-  const relaunch = (old: Consumer) => {
+  let watchdog: NodeJS.Timeout | undefined;
+  const relaunch = (old: Consumer, why: string) => {
+    clearInterval(watchdog);
     const delay = Math.min(10_000, 500 * 2 ** Math.min(attempt++, 5));
-    log.warn({ delay }, "consumer stopped for good after a crash: starting a new one");
+    log.warn({ delay, why }, "consumer stopped for good: starting a new one");
     setTimeout(async () => {
       if (stopping) return;
-      await old.disconnect().catch(() => undefined);
+      // A hung consumer may not finish disconnecting either: its group drops it after the session timeout.
+      await Promise.race([old.disconnect().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
       try {
         await launch();
       } catch (err) {
         log.error({ err }, "could not start a new consumer; trying again");
-        relaunch(current);
+        relaunch(current, "start failed");
       }
     }, delay);
   };
   const launch = async () => {
     const consumer = create();
     current = consumer;
+    let lastActivity = Date.now();
+    const active = () => void (lastActivity = Date.now());
+    consumer.on(consumer.events.FETCH_START, active);
+    consumer.on(consumer.events.START_BATCH_PROCESS, active);
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      active();
       attempt = 0;
       events.onJoin?.(e.payload.memberAssignment);
     });
     consumer.on(consumer.events.CRASH, (e) => {
       const rebuilding = !e.payload.restart && !stopping;
       events.onCrash?.(e.payload.error, e.payload.restart || rebuilding);
-      if (rebuilding) relaunch(consumer); // else kafkajs restarts it itself, or we are stopping
+      if (rebuilding) relaunch(consumer, "crashed"); // else kafkajs restarts it itself, or we are stopping
+      else active(); // kafkajs' own restart starts from a clean slate
     });
     await consumer.connect();
     await start(consumer);
+    clearInterval(watchdog);
+    watchdog = setInterval(() => {
+      if (stopping || current !== consumer || Date.now() - lastActivity <= stallMs) return;
+      events.onCrash?.(new Error(`no fetch for ${Math.round((Date.now() - lastActivity) / 1000)} s`), true);
+      relaunch(consumer, "hung");
+    }, Math.min(5_000, stallMs / 4));
+    watchdog.unref();
   };
   await launch();
   return {
     async disconnect() {
       stopping = true;
+      clearInterval(watchdog);
       await current.disconnect();
     },
   };

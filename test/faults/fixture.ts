@@ -15,6 +15,7 @@ import pg from "pg";
 import { createLab, labUnavailable, type Lab } from "../../demo/lab.js";
 import { nftBlocked, runAgentInVictim, type RunningVictimAgent } from "../../demo/victim.js";
 import { alive } from "../../lib/pidFile.js";
+import { SERVICE_PARTS } from "../../stack/part.js";
 import type { ActiveResponseCommand, Alert, DecodedEvent, RawEvent } from "../../lib/records.js";
 import { avroType } from "../../lib/schemas.js";
 import { TOPIC_SCHEMAS, TOPICS, type TopicName } from "../../lib/topics.js";
@@ -149,7 +150,7 @@ export async function kill9(stack: IsolatedStack, part: string): Promise<number>
 /** The service pids, to show a service rode out a fault without being restarted. */
 export async function servicePids(stack: IsolatedStack): Promise<Record<string, number | null>> {
   const parts = await stack.status();
-  return Object.fromEntries(["collector", "decoder", "matcher", "responder", "dashboard"].map((n) => [n, parts.find((p) => p.name === n)?.pid ?? null]));
+  return Object.fromEntries(SERVICE_PARTS.map((n) => [n, parts.find((p) => p.name === n)?.pid ?? null]));
 }
 
 /** A counter from a service's /metrics (summed over labels); resets when the process restarts. */
@@ -325,7 +326,11 @@ export function formatCounts(counts: StageCount[]): string {
  * Waits (bounded) until every event of the load is at every stage, prints the counts (duplicates included) and
  * asserts in = distinct out with nothing lost and nothing invented.
  */
-export async function assertAllAccounted(count: () => Promise<StageCount[]>, what: string, timeoutMs = 120_000): Promise<StageCount[]> {
+/**
+ * Waits until no stage has lost anything; on a timeout the error carries the counts and `diagnose()` (the
+ * services' last log lines), since the isolated stack and its logs are gone once the suite ends.
+ */
+export async function assertAllAccounted(count: () => Promise<StageCount[]>, what: string, timeoutMs = 120_000, diagnose: () => string = () => ""): Promise<StageCount[]> {
   let last: StageCount[] = [];
   try {
     await waitFor(`every event of ${what} at every stage`, async () => {
@@ -334,7 +339,7 @@ export async function assertAllAccounted(count: () => Promise<StageCount[]>, wha
     }, timeoutMs, 2_000);
   } catch (err) {
     console.log(`# ${what}: INCOMPLETE after ${timeoutMs / 1000} s: ${formatCounts(last)}`);
-    throw new Error(`${(err as Error).message}\n${formatCounts(last)}`, { cause: err });
+    throw new Error(`${(err as Error).message}\n${formatCounts(last)}\n${diagnose()}`, { cause: err });
   }
   console.log(`# ${what}: ${formatCounts(last)}`);
   for (const c of last) {
@@ -521,7 +526,8 @@ async function loadUnderFault(bench: FaultBench, scenario: FaultScenario, load: 
   await scenario.afterRecover?.({ before: blockedBefore, during: blockedDuring });
   await replaying;
 
-  const counts = await assertAllAccounted(() => account(stack, load, since), scenario.what);
+  const serviceLogs = () => SERVICE_PARTS.map((part) => `--- the ${part}'s last log lines:\n${stack.logTail(part, 12)}`).join("\n");
+  const counts = await assertAllAccounted(() => account(stack, load, since), scenario.what, undefined, serviceLogs);
   await assertBlockEndedOnTime(bench, blockedBefore, since, `${scenario.what}, block made before`);
   await assertBlockEndedOnTime(bench, blockedDuring, since, `${scenario.what}, block asked for during the fault`);
   return counts;
