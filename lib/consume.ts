@@ -46,7 +46,7 @@ export class TransientError extends Error {
 
 /**
  * Optional ordering key of a stage whose handler waits on I/O per input (the responder's Redis compare-and-set
- * per alert): inputs with different keys are handled concurrently (at most `handlerConcurrency` at once), those
+ * per alert): inputs with different keys are handled concurrently (at most HANDLER_CONCURRENCY at once), those
  * with one key one after another, in input order. Without it inputs are handled one at a time. Outputs keep
  * input order either way.
  */

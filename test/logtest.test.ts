@@ -7,16 +7,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { RULE_100100 } from "../demo/usecase.js";
 import { TLD_BIN } from "./harness/stack.js";
-
-const RULE_100100 = `<group name="attack,">
-  <rule id="100100" level="10">
-    <if_group>web|attack|attacks</if_group>
-    <list field="srcip" lookup="address_match_key">etc/lists/blacklist-alienvault</list>
-    <description>IP address found in AlienVault reputation database.</description>
-  </rule>
-</group>
-`;
 
 function makeHome(): string {
   const home = mkdtempSync(path.join(tmpdir(), "tld-logtest-"));

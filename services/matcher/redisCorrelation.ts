@@ -20,6 +20,7 @@ import type { ChainableCommander, Redis } from "ioredis";
 import { TransientError } from "../../lib/consume.js";
 import type { MaybePromise } from "./rules/lists.js";
 import type { CorrelationStore } from "./rules/index.js";
+import { countOccurrences, type Occurrence } from "./rules/correlation.js";
 
 const PREFIX = "tld:corr:";
 /** Slack on key expiry: event time and Redis time differ, and a window must never be cut short. */
@@ -30,11 +31,6 @@ const SWEEP_ABOVE = 100_000;
 /** Redis failing is not the event's fault: the consume loop retries the chunk rather than dead-lettering it. */
 function unavailable(err: unknown): never {
   throw new TransientError(`correlation state unavailable in Redis: ${(err as Error)?.message ?? String(err)}`, { cause: err });
-}
-
-interface Occurrence {
-  readonly timeMs: number;
-  readonly value: string;
 }
 
 interface CachedKey {
@@ -125,17 +121,7 @@ export class RedisCorrelationStore implements CorrelationStore {
   }
 
   count(key: string, sinceMs: number, distinct: boolean, extraValue?: string): MaybePromise<number> {
-    const tally = ({ occurrences }: CachedKey) => {
-      if (!distinct) {
-        let n = extraValue !== undefined ? 1 : 0;
-        for (const o of occurrences) if (o.timeMs >= sinceMs) n++;
-        return n;
-      }
-      const values = new Set<string>();
-      for (const o of occurrences) if (o.timeMs >= sinceMs) values.add(o.value);
-      if (extraValue !== undefined) values.add(extraValue);
-      return values.size;
-    };
+    const tally = ({ occurrences }: CachedKey) => countOccurrences(occurrences, sinceMs, distinct, extraValue);
     const entry = this.entry(key, 0);
     return entry instanceof Promise ? entry.then(tally) : tally(entry);
   }

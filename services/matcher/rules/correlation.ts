@@ -21,9 +21,25 @@ export interface CorrelationStore {
   muteUntil(ruleId: string, untilMs: number): MaybePromise<void>;
 }
 
-interface Occurrence {
+export interface Occurrence {
   readonly timeMs: number;
   readonly value: string;
+}
+
+/**
+ * A frequency rule's count over `occurrences` since `sinceMs`: all of them, or their distinct values
+ * (different_url and the like); `extraValue` is the event being evaluated, not stored yet.
+ */
+export function countOccurrences(occurrences: readonly Occurrence[], sinceMs: number, distinct: boolean, extraValue?: string): number {
+  if (!distinct) {
+    let n = extraValue !== undefined ? 1 : 0;
+    for (const o of occurrences) if (o.timeMs >= sinceMs) n++;
+    return n;
+  }
+  const values = new Set<string>();
+  for (const o of occurrences) if (o.timeMs >= sinceMs) values.add(o.value);
+  if (extraValue !== undefined) values.add(extraValue);
+  return values.size;
 }
 
 /** Every this many occurrences, keys whose window has passed are dropped (most sources are seen once). */
@@ -67,16 +83,7 @@ export class InMemoryCorrelationStore implements CorrelationStore {
   }
 
   count(key: string, sinceMs: number, distinct: boolean, extraValue?: string): number {
-    const list = this.occurrences.get(key)?.list ?? [];
-    if (!distinct) {
-      let n = extraValue !== undefined ? 1 : 0;
-      for (const o of list) if (o.timeMs >= sinceMs) n++;
-      return n;
-    }
-    const values = new Set<string>();
-    for (const o of list) if (o.timeMs >= sinceMs) values.add(o.value);
-    if (extraValue !== undefined) values.add(extraValue);
-    return values.size;
+    return countOccurrences(this.occurrences.get(key)?.list ?? [], sinceMs, distinct, extraValue);
   }
 
   clear(key: string): void {
