@@ -43,6 +43,8 @@ export interface ShipOptions extends CollectorEndpoint {
   maxDelayMs?: number;
   onRetry?: (attempt: number, reason: string, delayMs: number) => void;
   signal?: AbortSignal;
+  /** "bulk" for a backlog sent as fast as it is read (tld replay): the collector paces it behind live lines. */
+  lane?: "live" | "bulk";
 }
 
 export interface CollectorResponse {
@@ -126,7 +128,8 @@ function networkReason(err: unknown): string {
  */
 export async function shipBatch(agent: AgentIdentity | undefined, events: ShippedEvent[], options: ShipOptions): Promise<number> {
   const started = Date.now();
-  const body = JSON.stringify(agent ? { agent, events } : { events });
+  const lane = options.lane === "bulk" ? { lane: "bulk" } : {};
+  const body = JSON.stringify(agent ? { agent, ...lane, events } : { ...lane, events });
   for (let attempt = 1; ; attempt++) {
     let reason: string;
     let retryAfter: number | undefined;

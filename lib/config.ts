@@ -123,6 +123,12 @@ export const configSchema = z
           .describe("file holding the enrollment password when none is set directly; default <stateDir>/secrets/enrollment.pass, read at each enrollment"),
         requestsPerSecondPerAgent: z.number().int().min(1).default(200).describe("requests one agent (one key) may make per second"),
         enrollmentsPerMinute: z.number().int().min(1).default(60).describe("enrollment attempts allowed per client address per minute (password guessing)"),
+        bulkQueueDelayMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(60)
+          .describe("bulk batches (tld replay) are let in only while the decoder, matcher and responder queues add up to less than this wait, so live lines never queue behind a replay; 0 turns pacing off"),
         agentDisconnectionSeconds: z
           .number()
           .int()
@@ -231,6 +237,7 @@ export const ENV_KEYS: Record<string, string> = {
   TLD_ENROLLMENT_PASSWORD_FILE: "collector.enrollmentPasswordFile",
   TLD_COLLECTOR_REQUESTS_PER_SECOND: "collector.requestsPerSecondPerAgent",
   TLD_COLLECTOR_ENROLLMENTS_PER_MINUTE: "collector.enrollmentsPerMinute",
+  TLD_COLLECTOR_BULK_QUEUE_DELAY_MS: "collector.bulkQueueDelayMs",
   TLD_AGENT_DISCONNECTION_SECONDS: "collector.agentDisconnectionSeconds",
   TLD_COLLECTOR_TLS_CERT: "collector.tlsCertFile",
   TLD_COLLECTOR_TLS_KEY: "collector.tlsKeyFile",

@@ -77,6 +77,8 @@ export interface ConsumeOptions<In> {
   chunkSize?: number;
   partitionsConsumedConcurrently?: number;
   fromBeginning?: boolean;
+  /** Told when each chunk starts (its first record's Kafka timestamp) and ends: the stage's queue delay (lib/pace.ts). */
+  queueDelay?: { chunkStarted(oldestTimestampMs: number): () => void };
 }
 
 export function deadLetter(stage: string, meta: InputMeta, value: Buffer | null, err: unknown): DeadLetter {
@@ -192,8 +194,15 @@ export async function consumeAtLeastOnce<In>(options: ConsumeOptions<In>): Promi
       for (let start = 0; start < batch.messages.length; start += chunkSize) {
         if (!isRunning() || isStale()) return;
         const chunk = batch.messages.slice(start, start + chunkSize);
-        const { out, dead } = await processChunk(options, batch.topic, batch.partition, chunk);
-        await publisher.publish(out);
+        const chunkDone = options.queueDelay?.chunkStarted(Number(chunk[0].timestamp));
+        let result: Awaited<ReturnType<typeof processChunk>>;
+        try {
+          result = await processChunk(options, batch.topic, batch.partition, chunk);
+          await publisher.publish(result.out);
+        } finally {
+          chunkDone?.();
+        }
+        const { out, dead } = result;
         resolveOffset(chunk[chunk.length - 1].offset);
         options.metrics?.consumed(chunk.length);
         options.metrics?.produced(out.length - dead);

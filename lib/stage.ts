@@ -1,7 +1,10 @@
 // Wiring for a stage that consumes one topic: service context, registry serdes, producer, consumer and the
 // at-least-once loop. A stage's main.ts passes its name, input topic and pure handler; nothing else.
 import { consumeAtLeastOnce, type ChunkPrefetch, type ChunkSink, type ConcurrencyKey, type StageHandler } from "./consume.js";
+import { Redis } from "ioredis";
+import client from "prom-client";
 import { createConsumer, createKafka, Publisher, runLastingConsumer, type FetchMode } from "./kafka.js";
+import { QueueDelayReporter } from "./pace.js";
 import type { DeadLetter } from "./records.js";
 import { createRegistryClient, TopicSerde } from "./serde.js";
 import { createService, listen, stageMetrics, type ServiceContext } from "./service.js";
@@ -46,6 +49,7 @@ export async function runStage<In>(definition: StageDefinition<In>): Promise<Ser
   const publisher = new Publisher(kafka);
   await publisher.connect();
   ctx.onShutdown("producer", () => publisher.disconnect());
+  const queueDelay = queueDelayReporter(ctx, definition.name);
   const handle = await definition.makeHandler(ctx, serdes);
   const prefetch = definition.makePrefetch ? await definition.makePrefetch(ctx) : undefined;
   const sink = definition.makeSink ? await definition.makeSink(ctx) : undefined;
@@ -65,6 +69,7 @@ export async function runStage<In>(definition: StageDefinition<In>): Promise<Ser
         log,
         metrics: stageMetrics(ctx.metrics, definition.name),
         chunkSize: definition.chunkSize,
+        queueDelay,
         partitionsConsumedConcurrently: config.kafka.consumeConcurrency,
       }),
     log,
@@ -83,6 +88,20 @@ export async function runStage<In>(definition: StageDefinition<In>): Promise<Ser
   ctx.onShutdown("consumer", () => consumer.disconnect());
   log.info({ input: definition.input }, "stage running");
   return ctx;
+}
+
+/** The stage's queue delay, as a gauge and in Redis for the collector's bulk pacing (lib/pace.ts). */
+function queueDelayReporter(ctx: ServiceContext, stage: string): QueueDelayReporter {
+  const gauge = new client.Gauge({ name: "tld_stage_queue_delay_seconds", help: "How long the oldest input in progress waited in Kafka", labelNames: ["stage"], registers: [ctx.metrics] });
+  // Its own connection, failing fast: a report that cannot be written is skipped, never queued.
+  const redis = new Redis(ctx.config.redis.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  redis.on("error", () => undefined);
+  const reporter = new QueueDelayReporter(redis, stage, 50, (ms) => gauge.set({ stage }, ms / 1000));
+  ctx.onShutdown("queue delay reports", async () => {
+    reporter.close();
+    await redis.quit().catch(() => redis.disconnect());
+  });
+  return reporter;
 }
 
 /** Retries a startup step until it succeeds: a registry that is still starting should delay us, not kill us. */

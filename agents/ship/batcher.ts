@@ -1,5 +1,8 @@
 // Groups tailed lines into batches: a batch leaves when it holds maxLines lines or maxBytes of text, or when
-// its first line has waited maxDelayMs, whichever comes first, so a lone line is not held back for long.
+// its first line has waited maxDelayMs, whichever comes first, so a lone line is not held back for long. After a
+// quiet spell (no batch left for maxDelayMs) the first lines leave at once, the way Nagle's algorithm lets the
+// first segment go: an attacker's lone request is not held back at all, and a busy stream still goes out in
+// batches at most every maxDelayMs.
 export interface BatchLimits {
   maxLines: number;
   maxBytes: number;
@@ -10,6 +13,7 @@ export class Batcher<T extends { message: string }> {
   private items: T[] = [];
   private bytes = 0;
   private firstAt: number | null = null;
+  private lastTakeAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly limits: BatchLimits) {}
 
@@ -35,7 +39,9 @@ export class Batcher<T extends { message: string }> {
 
   /** When the pending batch must leave at the latest (null when empty). */
   dueAt(): number | null {
-    return this.firstAt === null ? null : this.firstAt + this.limits.maxDelayMs;
+    if (this.firstAt === null) return null;
+    const quiet = this.firstAt - this.lastTakeAt >= this.limits.maxDelayMs;
+    return quiet ? this.firstAt : this.firstAt + this.limits.maxDelayMs;
   }
 
   shouldFlush(now: number): boolean {
@@ -43,8 +49,9 @@ export class Batcher<T extends { message: string }> {
     return this.isFull() || (due !== null && now >= due);
   }
 
-  take(): T[] {
+  take(now = Date.now()): T[] {
     const batch = this.items;
+    if (batch.length > 0) this.lastTakeAt = now;
     this.items = [];
     this.bytes = 0;
     this.firstAt = null;

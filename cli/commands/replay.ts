@@ -18,6 +18,7 @@ interface ReplayOptions {
   batch: string;
   concurrency: string;
   json?: boolean;
+  live?: boolean;
 }
 
 export function registerReplayCommand(program: Command): void {
@@ -28,8 +29,9 @@ export function registerReplayCommand(program: Command): void {
     .addOption(new Option("-f, --format <format>", "log format of the file").choices(["apache", "nginx", "syslog", "json"]).default("apache"))
     .option("-a, --agent <name>", "agent name the events are attributed to", "replay")
     .option("--collector <url>", "collector base URL (default: the configured collector)")
-    .option("--batch <lines>", "lines per request", "2000")
+    .option("--batch <lines>", "lines per request", "500")
     .option("--concurrency <n>", "requests in flight", "4")
+    .option("--live", "send as live traffic, not paced: a big file then queues ahead of the agents' lines")
     .option("--json", "print the summary as JSON")
     .addHelpText(
       "after",
@@ -37,6 +39,9 @@ export function registerReplayCommand(program: Command): void {
 Each line becomes one RawEvent in tld.events.raw, keyed by the agent, with location = the file's absolute path.
 The agent key is TLD_COLLECTOR_AGENT_KEY, else the one \`tld up\` generated under <stateDir>/secrets/.
 Progress is shown on a terminal; the summary gives lines sent and lines per second.
+A replay is bulk traffic: the collector lets its batches in only while the pipeline's queues are short
+(collector.bulkQueueDelayMs, TLD_COLLECTOR_BULK_QUEUE_DELAY_MS), so it runs at the pipeline's pace and live
+agents' lines never wait behind it. --live turns that off.
 
 Examples:
   tld replay /var/log/apache2/access.log --agent ubuntu
@@ -82,6 +87,7 @@ async function replayFile(file: string, options: ReplayOptions) {
     const p = shipBatch(agent, events, {
       baseUrl,
       key,
+      lane: options.live ? "live" : "bulk",
       onRetry: (attempt, reason) => {
         if (attempt === 1 || attempt % 10 === 0) process.stderr.write(`\ntld replay: collector busy or unreachable (${reason}); retrying\n`);
       },

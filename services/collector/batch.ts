@@ -31,12 +31,19 @@ export function batchSchema(limits: BatchLimits) {
       collectedAt: z.number().int().nonnegative().optional(),
     })
     .strict();
-  return z.object({ agent: agentSchema.optional(), events: z.array(event).min(1).max(limits.maxLinesPerBatch) }).strict();
+  return z
+    .object({
+      agent: agentSchema.optional(),
+      // "bulk": a backlog sent as fast as it is read (tld replay); paced so it does not delay live lines.
+      lane: z.enum(["live", "bulk"]).optional(),
+      events: z.array(event).min(1).max(limits.maxLinesPerBatch),
+    })
+    .strict();
 }
 
 export type BatchRequest = z.infer<ReturnType<typeof batchSchema>>;
 
-export type BatchResult = { ok: true; agent: AgentRef; events: RawEvent[] } | { ok: false; error: string };
+export type BatchResult = { ok: true; agent: AgentRef; events: RawEvent[]; bulk: boolean } | { ok: false; error: string };
 
 /** The identity an enrolled agent authenticated as (registry record); absent for the manager's own key. */
 export interface EnrolledAgent {
@@ -51,7 +58,7 @@ export function readBatch(body: unknown, limits: BatchLimits, peerIp: string | n
     const issue = parsed.error.issues[0];
     return { ok: false, error: `${issue.path.join(".") || "body"}: ${issue.message}` };
   }
-  const { agent: a, events } = parsed.data;
+  const { agent: a, events, lane } = parsed.data;
   let agent: AgentRef;
   if (enrolled) agent = { id: enrolled.id, name: enrolled.name, ip: peerIp, os: enrolled.os };
   else if (a) agent = { id: a.id ?? a.name.replace(/[^A-Za-z0-9._-]/g, "_"), name: a.name, ip: peerIp, os: a.os ?? null };
@@ -59,6 +66,7 @@ export function readBatch(body: unknown, limits: BatchLimits, peerIp: string | n
   return {
     ok: true,
     agent,
+    bulk: lane === "bulk",
     events: events.map((e) => ({
       id: e.id ?? randomUUID(),
       agent,

@@ -6,6 +6,7 @@ import type { Publisher } from "../../lib/kafka.js";
 import type { RawEvent } from "../../lib/records.js";
 import type { TopicSerde } from "../../lib/serde.js";
 import { TOPICS } from "../../lib/topics.js";
+import type { BulkGate } from "../../lib/pace.js";
 import type { Authenticate } from "./auth.js";
 import { readBatch, type BatchLimits } from "./batch.js";
 
@@ -21,9 +22,13 @@ export interface IngestOptions {
   ratePerSecond?: number;
   /** The HTTP body limit (the collector's bodyLimitBytes), to bound how much of a refused body is read. */
   bodyLimitBytes: number;
+  /** Paces bulk batches on the pipeline's queue delay (lib/pace.ts); absent: bulk goes in as it comes. */
+  bulkGate?: BulkGate;
 }
 
 const RETRY_AFTER_SECONDS = 5;
+/** How long a bulk batch is held for the pipeline before it gets a 429 (the client retries it). */
+const BULK_MAX_HOLD_MS = 10_000;
 
 /** Reads a request body to its end without keeping it; gives up (the connection then closes) past the bounds. */
 function discardBody(raw: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<void> {
@@ -52,7 +57,18 @@ function discardBody(raw: IncomingMessage, maxBytes: number, timeoutMs: number):
 
 export async function registerIngest(app: FastifyInstance, options: IngestOptions): Promise<void> {
   const accepted = new client.Counter({ name: "tld_collector_events_accepted_total", help: "Log lines accepted into tld.events.raw", registers: [options.metrics] });
-  const { refused } = options;
+  const { refused, bulkGate } = options;
+  const heldSeconds = new client.Counter({ name: "tld_collector_bulk_hold_seconds_total", help: "Time bulk batches were held until the pipeline's queues were short", registers: [options.metrics] });
+  if (bulkGate) {
+    new client.Gauge({
+      name: "tld_pipeline_queue_delay_seconds",
+      help: "Queue delay along the blocking path (decoder + matcher + responder), as last read for bulk pacing",
+      registers: [options.metrics],
+      collect() {
+        this.set(bulkGate.delayMs / 1000);
+      },
+    });
+  }
 
   app.post(
     "/v1/events",
@@ -66,6 +82,17 @@ export async function registerIngest(app: FastifyInstance, options: IngestOption
       if (!batch.ok) {
         refused.inc({ reason: "malformed" });
         return reply.code(400).send({ error: batch.error });
+      }
+      if (batch.bulk && bulkGate) {
+        const holdStart = Date.now();
+        try {
+          await bulkGate.admit(BULK_MAX_HOLD_MS);
+          heldSeconds.inc((Date.now() - holdStart) / 1000);
+        } catch {
+          heldSeconds.inc((Date.now() - holdStart) / 1000);
+          refused.inc({ reason: "pipeline_busy" });
+          return reply.code(429).header("retry-after", "1").send({ error: "pipeline busy with earlier bulk batches, retry later" });
+        }
       }
       const records = batch.events.map((event) => ({ topic: TOPICS.raw, key: event.agent.id, value: options.raw.encode(event) }));
       try {

@@ -9,6 +9,7 @@ import { createKafka, Publisher } from "../../lib/kafka.js";
 import type { ActiveResponseCommand, DeadLetter, RawEvent } from "../../lib/records.js";
 import { enrollmentPassword, localAgentKey } from "../../lib/secrets.js";
 import { createRegistryClient, TopicSerde } from "../../lib/serde.js";
+import { BulkGate } from "../../lib/pace.js";
 import { createService, listen } from "../../lib/service.js";
 import { retry } from "../../lib/stage.js";
 import { TOPICS } from "../../lib/topics.js";
@@ -65,6 +66,7 @@ await registerIngest(ctx.http, {
   refused,
   ratePerSecond: config.collector.requestsPerSecondPerAgent,
   bodyLimitBytes: config.collector.bodyLimitBytes,
+  bulkGate: config.collector.bulkQueueDelayMs > 0 ? new BulkGate(redis, { targetMs: config.collector.bulkQueueDelayMs }) : undefined,
 });
 await registerAgentRoutes(ctx.http, {
   authenticate,
