@@ -22,6 +22,7 @@ import type { Logger } from "./logger.js";
 import type { ActiveResponseCommand } from "./records.js";
 import { createRegistryClient, TopicSerde } from "./serde.js";
 import { TOPICS } from "./topics.js";
+import { RedisScript } from "./redisScript.js";
 
 export interface ActiveBlock {
   agentId: string;
@@ -129,7 +130,7 @@ export function blockableIp(text: string | null | undefined): { ip: string } | {
 // instances (location "all") and `tld blocks` may touch the same block at once.
 // KEYS: block, index, seen, offences. ARGV: expected revision ('' = no live block), index member, expiresAt,
 // seen TTL ('' = no seen mark), new offence '1'/'0', offence memory ms, now, then the block's field/value pairs.
-const WRITE_SCRIPT = `
+const WRITE_SCRIPT = new RedisScript(`
 if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return 'seen' end
 local current = redis.call('HGET', KEYS[1], 'rev') or ''
 if current ~= ARGV[1] then return 'conflict' end
@@ -144,18 +145,18 @@ if ARGV[5] == '1' then
   redis.call('INCR', KEYS[4])
   redis.call('PEXPIRE', KEYS[4], ARGV[6])
 end
-return 'ok'`;
+return 'ok'`);
 
 // Removes a block that still carries the expected command id (a hit that only counted may have come in
 // between; an extension may not: its add would outlive the delete). KEYS: block, index, offences.
 // ARGV: expected command id, index member, clear offences '1'/'0'.
-const REMOVE_SCRIPT = `
+const REMOVE_SCRIPT = new RedisScript(`
 local current = redis.call('HGET', KEYS[1], 'commandId') or ''
 if current ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
 if ARGV[3] == '1' then redis.call('DEL', KEYS[3]) end
-return 1`;
+return 1`);
 
 function toFields(block: StoredBlock): string[] {
   return [
@@ -224,21 +225,19 @@ export class BlockStore {
   }
 
   async write(block: StoredBlock, options: WriteOptions): Promise<WriteResult> {
-    const result = await this.redis.eval(
-      WRITE_SCRIPT,
-      4,
-      blockKey(block.agentId, block.ip),
-      INDEX,
-      options.seen ? seenKey(options.seen.id) : seenKey("-"),
-      offencesKey(block.agentId, block.ip),
-      options.expectedRev === null ? "" : String(options.expectedRev),
-      member(block.agentId, block.ip),
-      String(block.expiresAt),
-      options.seen ? String(Math.max(1, Math.ceil(options.seen.ttlMs))) : "",
-      options.newOffence ? "1" : "0",
-      String(options.offenderMemoryMs ?? 24 * 3600 * 1000),
-      String(options.now),
-      ...toFields(block),
+    const result = await WRITE_SCRIPT.run(
+      this.redis,
+      [blockKey(block.agentId, block.ip), INDEX, options.seen ? seenKey(options.seen.id) : seenKey("-"), offencesKey(block.agentId, block.ip)],
+      [
+        options.expectedRev === null ? "" : String(options.expectedRev),
+        member(block.agentId, block.ip),
+        String(block.expiresAt),
+        options.seen ? String(Math.max(1, Math.ceil(options.seen.ttlMs))) : "",
+        options.newOffence ? "1" : "0",
+        String(options.offenderMemoryMs ?? 24 * 3600 * 1000),
+        String(options.now),
+        ...toFields(block),
+      ],
     );
     return result as WriteResult;
   }
@@ -250,7 +249,7 @@ export class BlockStore {
 
   /** Removes the block if it still carries `expected`; false when it changed or is gone. */
   async remove(block: Pick<StoredBlock, "agentId" | "ip" | "commandId">, options: { clearOffences: boolean }): Promise<boolean> {
-    const removed = await this.redis.eval(REMOVE_SCRIPT, 3, blockKey(block.agentId, block.ip), INDEX, offencesKey(block.agentId, block.ip), block.commandId, member(block.agentId, block.ip), options.clearOffences ? "1" : "0");
+    const removed = await REMOVE_SCRIPT.run(this.redis, [blockKey(block.agentId, block.ip), INDEX, offencesKey(block.agentId, block.ip)], [block.commandId, member(block.agentId, block.ip), options.clearOffences ? "1" : "0"]);
     return removed === 1;
   }
 

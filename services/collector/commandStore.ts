@@ -13,6 +13,7 @@
 // in the topic's order per agent; applying a command twice changes nothing.
 import type { Redis } from "ioredis";
 import type { ActiveResponseCommand } from "../../lib/records.js";
+import { RedisScript } from "../../lib/redisScript.js";
 
 const keys = (agentId: string) => {
   const tag = `{tld:ar:${agentId}}`;
@@ -22,7 +23,7 @@ const keys = (agentId: string) => {
 // KEYS: due, active, acked, due-ip. ARGV: id, action, ip, command JSON, createdAt, expiresAt, now.
 // An expired command, or one acknowledged already, is not queued. A newer add or delete of an IP replaces the
 // IP's active block (or lifts it) and drops the IP's older undelivered add: it could only go backwards.
-const APPLY_SCRIPT = `
+const APPLY_SCRIPT = new RedisScript(`
 local now = tonumber(ARGV[7])
 local expires = tonumber(ARGV[6])
 local created = tonumber(ARGV[5])
@@ -51,10 +52,10 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 for _, k in ipairs({1, 2, 4}) do
   if redis.call('PEXPIRETIME', KEYS[k]) < expires then redis.call('PEXPIREAT', KEYS[k], expires) end
 end
-return 1`;
+return 1`);
 
 // KEYS: due, acked. ARGV: now, then the ids. Returns how many ids were recorded.
-const ACK_SCRIPT = `
+const ACK_SCRIPT = new RedisScript(`
 local now = tonumber(ARGV[1])
 local latest = 0
 for i = 2, #ARGV do
@@ -67,7 +68,7 @@ for i = 2, #ARGV do
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. now)
 if latest > 0 and redis.call('PEXPIRETIME', KEYS[2]) < latest then redis.call('PEXPIREAT', KEYS[2], latest) end
-return #ARGV - 1`;
+return #ARGV - 1`);
 
 /** What an agent must be sent on connect: active blocks and unacknowledged commands, oldest first, unexpired. */
 export function dueCommands(active: readonly ActiveResponseCommand[], due: readonly ActiveResponseCommand[], now: number): ActiveResponseCommand[] {
@@ -108,20 +109,18 @@ export class CommandStore {
   /** Queues a command for its agent; false when there was nothing to queue (expired, or acknowledged already). */
   async apply(command: ActiveResponseCommand, now = Date.now()): Promise<boolean> {
     const k = keys(command.agentId);
-    const applied = await this.redis.eval(
-      APPLY_SCRIPT,
-      4,
-      k.due,
-      k.active,
-      k.acked,
-      k.dueByIp,
-      command.id,
-      command.action,
-      command.ip,
-      JSON.stringify(command),
-      String(command.createdAt),
-      String(command.expiresAt),
-      String(now),
+    const applied = await APPLY_SCRIPT.run(
+      this.redis,
+      [k.due, k.active, k.acked, k.dueByIp],
+      [
+        command.id,
+        command.action,
+        command.ip,
+        JSON.stringify(command),
+        String(command.createdAt),
+        String(command.expiresAt),
+        String(now),
+      ],
     );
     return applied === 1;
   }
@@ -149,6 +148,6 @@ export class CommandStore {
   async ack(agentId: string, ids: readonly string[], now = Date.now()): Promise<number> {
     if (ids.length === 0) return 0;
     const k = keys(agentId);
-    return (await this.redis.eval(ACK_SCRIPT, 2, k.due, k.acked, String(now), ...ids)) as number;
+    return (await ACK_SCRIPT.run(this.redis, [k.due, k.acked], [String(now), ...ids])) as number;
   }
 }

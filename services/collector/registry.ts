@@ -5,6 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Redis } from "ioredis";
 import { AGENT_KEYS, agentRecordFromHash, agentStatus, readAgents, type AgentRecord, type AgentView } from "../../lib/agents.js";
+import { RedisScript } from "../../lib/redisScript.js";
 
 export type { AgentRecord };
 
@@ -44,27 +45,27 @@ export function secretMatches(secret: string, storedHash: string): boolean {
 
 // Claims the name for a new id and writes the record in one step. With force, an agent already holding the
 // name is replaced (its key stops working), like Wazuh's enrollment "force" option.
-const ENROLL_SCRIPT = `
+const ENROLL_SCRIPT = new RedisScript(`
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing and ARGV[2] ~= '1' then return {0, existing} end
 if existing then redis.call('DEL', ARGV[4] .. existing) end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('HSET', ARGV[4] .. ARGV[3], unpack(ARGV, 5))
-return {1, existing or ''}`;
+return {1, existing or ''}`);
 
 // Removes the record and its name, but only the name entry that still points at this id.
-const REMOVE_SCRIPT = `
+const REMOVE_SCRIPT = new RedisScript(`
 local name = redis.call('HGET', KEYS[1], 'name')
 if not name then return 0 end
 redis.call('DEL', KEYS[1])
 if redis.call('HGET', KEYS[2], name) == ARGV[1] then redis.call('HDEL', KEYS[2], name) end
-return 1`;
+return 1`);
 
 // Updates only an agent that still exists: a keepalive racing a removal must not resurrect a partial record.
-const TOUCH_SCRIPT = `
+const TOUCH_SCRIPT = new RedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1`;
+return 1`);
 
 export class NameTakenError extends Error {
   constructor(readonly agentName: string, readonly existingId: string) {
@@ -93,7 +94,7 @@ export class AgentRegistry {
     const key = newAgentKey(id);
     const record: AgentRecord = { id, name: request.name, ip: request.ip, os: request.os, version: request.version, groups: request.groups, registeredAt: now, lastKeepalive: null, buffered: 0, dropped: 0 };
     const fields = ["id", id, "name", request.name, "keyHash", hashSecret(parseAgentKey(key)!.secret), "ip", request.ip ?? "", "os", request.os ?? "", "version", request.version ?? "", "groups", JSON.stringify(request.groups), "registeredAt", String(now)];
-    const [created, existing] = (await this.redis.eval(ENROLL_SCRIPT, 1, NAMES, request.name, request.force ? "1" : "0", id, AGENT_PREFIX, ...fields)) as [number, string];
+    const [created, existing] = (await ENROLL_SCRIPT.run(this.redis, [NAMES], [request.name, request.force ? "1" : "0", id, AGENT_PREFIX, ...fields])) as [number, string];
     if (created !== 1) throw new NameTakenError(request.name, existing);
     return { record, key, replacedId: existing || null };
   }
@@ -113,7 +114,7 @@ export class AgentRegistry {
     if (update.version !== undefined) fields.push("version", update.version);
     if (update.buffered !== undefined) fields.push("buffered", String(update.buffered));
     if (update.dropped !== undefined) fields.push("dropped", String(update.dropped));
-    return (await this.redis.eval(TOUCH_SCRIPT, 1, AGENT_PREFIX + id, ...fields)) === 1;
+    return (await TOUCH_SCRIPT.run(this.redis, [AGENT_PREFIX + id], fields)) === 1;
   }
 
   async list(now = Date.now()): Promise<AgentView[]> {
@@ -122,6 +123,6 @@ export class AgentRegistry {
 
   /** Revokes the agent's key and frees its name; false when there is no such agent. */
   async remove(id: string): Promise<boolean> {
-    return (await this.redis.eval(REMOVE_SCRIPT, 2, AGENT_PREFIX + id, NAMES, id)) === 1;
+    return (await REMOVE_SCRIPT.run(this.redis, [AGENT_PREFIX + id, NAMES], [id])) === 1;
   }
 }
