@@ -17,6 +17,12 @@ export const TLD_BIN = path.join(PACKAGE_ROOT, "bin", "tld.js");
  * ~1.5 points more CPU. V8 reads it only at start-up, so it cannot be set from inside `tld agent run`.
  */
 export const AGENT_NODE_FLAGS = ["--optimize-for-size"];
+/**
+ * Node flags the pipeline's services run under. Each event allocates short-lived strings and objects (Avro
+ * decode, fields, records), and V8's default 16 MB young generation promoted much of a 2000-event chunk to the
+ * old generation before it was dead: a 64 MB semi-space lets it die young (GC was 17 % of the matcher's profile).
+ */
+export const SERVICE_NODE_FLAGS = ["--max-semi-space-size=64"];
 
 const hostPort = (host: string, port: number) => ({
   host: z.string().default(host).describe("address to listen on (loopback unless you mean it)"),

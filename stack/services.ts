@@ -2,7 +2,7 @@
 // TLD_* settings given to `tld up` reach every service), healthy when GET /readyz answers 200.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { PACKAGE_ROOT } from "../lib/config.js";
+import { PACKAGE_ROOT, SERVICE_NODE_FLAGS } from "../lib/config.js";
 import { connectHost, formatHostPort, httpStatus, type HostPort } from "./net.js";
 import { serverDown, serverStatus, serverUp, type Part, type ServerSpec, type ServiceName, type StackContext } from "./part.js";
 import { ManagedProcess, StackError } from "./process.js";
@@ -40,7 +40,7 @@ export function servicePart(ctx: StackContext, name: ServiceName): Part {
             "to start only the infrastructure, use `tld up --only kafka,registry,redis,postgres`.",
         );
       }
-      proc.start({ command: process.execPath, args: [entry], cwd: PACKAGE_ROOT, env: process.env });
+      proc.start({ command: process.execPath, args: [...SERVICE_NODE_FLAGS, entry], cwd: PACKAGE_ROOT, env: process.env });
       ctx.say(`${name}: starting (pid ${proc.record()?.pid}; log ${proc.logPath})`);
     },
   };
