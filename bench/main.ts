@@ -39,7 +39,7 @@ try {
   const e2e = await replayToDecoded(config, log, lines);
   figures.replay_lines_per_s = e2e.replayLinesPerSecond;
   figures.replay_to_decoded_lines_per_s = e2e.decodedLinesPerSecond;
-  rows.push(["tld replay → collector → Kafka", `${e2e.replayLinesPerSecond.toLocaleString("en")} lines/s`, `${lines.toLocaleString("en")} lines, HTTP batches of 2000`]);
+  rows.push(["tld replay → collector → Kafka", `${e2e.replayLinesPerSecond.toLocaleString("en")} lines/s`, `${lines.toLocaleString("en")} lines, HTTP batches of 500, paced as bulk behind live traffic`]);
   rows.push(["replay → tld.events.decoded", `${e2e.decodedLinesPerSecond.toLocaleString("en")} lines/s`, `last decoded ${e2e.lagAfterReplayMs} ms after replay returned`]);
   for (const [part, f] of Object.entries(e2e.perPart)) {
     rows.push([`  ${part} during replay`, `${f.cpuSeconds} CPU s`, `peak RSS ${f.peakRssMb} MB`]);
