@@ -2,9 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { EventEmitter } from "node:events";
-import type { Consumer } from "kafkajs";
+import type { Consumer, Kafka } from "kafkajs";
 import pino from "pino";
-import { runLastingConsumer } from "./kafka.js";
+import { Publisher, runLastingConsumer } from "./kafka.js";
 
 const require = createRequire(import.meta.url);
 
@@ -78,4 +78,51 @@ test("runLastingConsumer replaces a consumer that has started no fetch for the s
   made[1].emitter.emit("fetch");
   await lasting.disconnect();
   assert.equal(made[1].disconnected, true);
+});
+
+test("Publisher: publishes arriving while a send is in flight leave together in the next send, in order; a failed send fails each of its callers", async () => {
+  const sends: { topic: string; values: string[] }[][] = [];
+  let release: () => void = () => undefined;
+  let failNext = false;
+  const producer = {
+    sendBatch: async ({ topicMessages }: { topicMessages: { topic: string; messages: { value: Buffer }[] }[] }) => {
+      sends.push(topicMessages.map((t) => ({ topic: t.topic, values: t.messages.map((m) => m.value.toString()) })));
+      await new Promise<void>((r) => (release = r));
+      if (failNext) throw new Error("broker away");
+    },
+  };
+  const publisher = new Publisher({ producer: () => producer } as unknown as Kafka);
+  const rec = (topic: string, v: string) => ({ topic, key: null, value: Buffer.from(v) });
+  const first = publisher.publish([rec("t", "a1")]);
+  const second = publisher.publish([rec("t", "b1"), rec("u", "b2")]);
+  const third = publisher.publish([rec("t", "c1")]);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(sends.length, 1, "one request in flight");
+  release();
+  await first;
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sends[1], [{ topic: "t", values: ["b1", "c1"] }, { topic: "u", values: ["b2"] }], "b and c merged, each caller's order kept");
+  failNext = true;
+  release();
+  await assert.rejects(second, /broker away/);
+  await assert.rejects(third, /broker away/);
+
+  failNext = false;
+  const big = "x".repeat(500 * 1024);
+  const p1 = publisher.publish([rec("t", "lead")]);
+  const p2 = publisher.publish([rec("t", big)]);
+  const p3 = publisher.publish([rec("t", big)]);
+  await new Promise((r) => setImmediate(r));
+  release();
+  await p1;
+  await new Promise((r) => setImmediate(r));
+  assert.equal(sends.at(-1)?.[0].values.length, 1, "two 500 KB publishes do not share a request");
+  release();
+  await p2;
+  await new Promise((r) => setImmediate(r));
+  release();
+  await p3;
+  assert.equal(sends.length, 5);
+  assert.deepEqual(await publisher.publish([]), undefined, "nothing to send: no request");
+  assert.equal(sends.length, 5);
 });
