@@ -92,7 +92,7 @@ export async function runStage<In>(definition: StageDefinition<In>): Promise<Ser
 
 /** The stage's queue delay, as a gauge and in Redis for the collector's bulk pacing (lib/pace.ts). */
 function queueDelayReporter(ctx: ServiceContext, stage: string): QueueDelayReporter {
-  const gauge = new client.Gauge({ name: "tld_stage_queue_delay_seconds", help: "How long the oldest input in progress waited in Kafka", labelNames: ["stage"], registers: [ctx.metrics] });
+  const gauge = new client.Gauge({ name: "tld_stage_queue_delay_seconds", help: "How long the oldest input in progress has been in the pipeline since it was produced (waiting in Kafka and being worked on)", labelNames: ["stage"], registers: [ctx.metrics] });
   // Its own connection, failing fast: a report that cannot be written is skipped, never queued.
   const redis = new Redis(ctx.config.redis.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
   redis.on("error", () => undefined);

@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { PACKAGE_ROOT, SERVICE_NODE_FLAGS } from "../lib/config.js";
+import { lowerPriority } from "../lib/priority.js";
 import { connectHost, formatHostPort, httpStatus, type HostPort } from "./net.js";
 import { serverDown, serverStatus, serverUp, type Part, type ServerSpec, type ServiceName, type StackContext } from "./part.js";
 import { ManagedProcess, StackError } from "./process.js";
@@ -40,7 +41,10 @@ export function servicePart(ctx: StackContext, name: ServiceName): Part {
             "to start only the infrastructure, use `tld up --only kafka,registry,redis,postgres`.",
         );
       }
-      proc.start({ command: process.execPath, args: [...SERVICE_NODE_FLAGS, entry], cwd: PACKAGE_ROOT, env: process.env });
+      const { pid } = proc.start({ command: process.execPath, args: [...SERVICE_NODE_FLAGS, entry], cwd: PACKAGE_ROOT, env: process.env });
+      // The alert store is not on the path to a block: when the cores are short, the stages that are get them first
+      // and the dashboard catches up after (it only lags; nothing is lost).
+      if (name === "dashboard") lowerPriority(pid);
       ctx.say(`${name}: starting (pid ${proc.record()?.pid}; log ${proc.logPath})`);
     },
   };
@@ -53,3 +57,4 @@ export function servicePart(ctx: StackContext, name: ServiceName): Part {
     down: () => serverDown(spec),
   };
 }
+

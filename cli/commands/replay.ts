@@ -9,6 +9,7 @@ import cliProgress from "cli-progress";
 import { loadConfig } from "../../lib/config.js";
 import { shipBatch, type ShippedEvent } from "../../lib/collectorClient.js";
 import { localAgentKey } from "../../lib/secrets.js";
+import { lowerPriority } from "../../lib/priority.js";
 import { printJson, UserError } from "../output.js";
 
 interface ReplayOptions {
@@ -55,6 +56,8 @@ Examples:
 }
 
 async function replayFile(file: string, options: ReplayOptions) {
+  // Bulk: reading and sending the file must not take CPU from the pipeline when it runs on the manager.
+  if (!options.live) lowerPriority();
   const config = loadConfig();
   const absolute = path.resolve(file);
   let size: number;
