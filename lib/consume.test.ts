@@ -163,3 +163,46 @@ test("with a concurrency key, a TransientError fails the chunk only after the ha
   await assert.rejects(processChunk(options, "t", 0, [msg("1", '{"n":1}'), msg("2", '{"n":2}'), msg("3", '{"n":3}')]), TransientError);
   assert.equal(finished, 2, "the other lanes' handlers had completed when the chunk failed");
 });
+
+test("given a publish step, the sink and the publish run at once; a failure of either fails the chunk only after both settled", async () => {
+  const events: string[] = [];
+  const gate = () => {
+    let open: () => void = () => undefined;
+    const opened = new Promise<void>((r) => (open = r));
+    return { open, opened };
+  };
+  const sinkGate = gate();
+  const options = {
+    stage: "matcher",
+    input,
+    dlq,
+    log: pino({ level: "silent" }),
+    handle: (v: { n: number }) => [{ topic: "out", key: null, value: Buffer.from(String(v.n)) }],
+    sink: async () => {
+      events.push("sink started");
+      await sinkGate.opened;
+      events.push("sink done");
+    },
+  };
+  const publishing = processChunk(options, "t", 0, [msg("1", '{"n":1}')], async (out) => {
+    events.push(`publish ${out.length}`);
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(events, ["sink started", "publish 1"], "the publish did not wait for the sink");
+  sinkGate.open();
+  await publishing;
+  assert.deepEqual(events.at(-1), "sink done");
+
+  const slowSink = gate();
+  let sinkFinished = false;
+  const failing = processChunk({ ...options, sink: async () => { await slowSink.opened; sinkFinished = true; } }, "t", 0, [msg("1", '{"n":1}')], async () => {
+    throw new Error("broker away");
+  });
+  let settled = false;
+  failing.catch(() => undefined).finally(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(settled, false, "still waiting for the sink");
+  slowSink.open();
+  await assert.rejects(failing, /broker away/);
+  assert.equal(sinkFinished, true);
+});
