@@ -130,13 +130,16 @@ export function blockableIp(text: string | null | undefined): { ip: string } | {
 // instances (location "all") and `tld blocks` may touch the same block at once.
 // KEYS: block, index, seen, offences. ARGV: expected revision ('' = no live block), index member, expiresAt,
 // seen TTL ('' = no seen mark), new offence '1'/'0', offence memory ms, now, then the block's field/value pairs.
+// Returns the block's new revision. A new block's revisions start from `now`, not 1, so a block removed and made
+// again never carries a revision an older copy of it had: a writer holding that copy gets 'conflict'.
 const WRITE_SCRIPT = new RedisScript(`
 if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then return 'seen' end
 local current = redis.call('HGET', KEYS[1], 'rev') or ''
 if current ~= ARGV[1] then return 'conflict' end
 if current == '' then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], unpack(ARGV, 8))
-redis.call('HSET', KEYS[1], 'rev', (tonumber(current) or 0) + 1)
+local rev = (tonumber(current) or tonumber(ARGV[7])) + 1
+redis.call('HSET', KEYS[1], 'rev', rev)
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[7])
@@ -145,7 +148,7 @@ if ARGV[5] == '1' then
   redis.call('INCR', KEYS[4])
   redis.call('PEXPIRE', KEYS[4], ARGV[6])
 end
-return 'ok'`);
+return rev`);
 
 // Removes a block that still carries the expected command id (a hit that only counted may have come in
 // between; an extension may not: its add would outlive the delete). KEYS: block, index, offences.
@@ -225,6 +228,12 @@ export class BlockStore {
   }
 
   async write(block: StoredBlock, options: WriteOptions): Promise<WriteResult> {
+    const result = await this.writeRevision(block, options);
+    return typeof result === "number" ? "ok" : result;
+  }
+
+  /** As write(), answering the block's new revision instead of "ok". */
+  async writeRevision(block: StoredBlock, options: WriteOptions): Promise<number | "seen" | "conflict"> {
     const result = await WRITE_SCRIPT.run(
       this.redis,
       [blockKey(block.agentId, block.ip), INDEX, options.seen ? seenKey(options.seen.id) : seenKey("-"), offencesKey(block.agentId, block.ip)],
@@ -239,7 +248,7 @@ export class BlockStore {
         ...toFields(block),
       ],
     );
-    return result as WriteResult;
+    return result as number | "seen" | "conflict";
   }
 
   /** Marks an alert's command as applied without touching a block (a hit that changed nothing). */

@@ -63,3 +63,29 @@ test("several responder instances hitting one block at once: one block, every hi
   assert.ok(adds.some((c) => c.id === blocks[0].commandId));
   assert.ok(adds.every((c) => c.ip === ip && c.agentId === a.id && c.action === "add"));
 });
+
+test("an instance writes repeat hits against the block it last wrote; a block removed and made again elsewhere is never overwritten by that copy", async () => {
+  const mine = responder();
+  const other = responder();
+  const store = new BlockStore(redis);
+  const a = agent(3);
+  const ip = `198.18.${runTag()}.3`;
+  const now = Date.now();
+  assert.deepEqual((await mine(testAlert("lw-1:190601", a, ip, "190601"), now)).outcomes.map((o) => o.outcome), ["new"]);
+  for (let i = 2; i <= 4; i++) assert.deepEqual((await mine(testAlert(`lw-${i}:190601`, a, ip, "190601"), Date.now())).outcomes.map((o) => o.outcome), ["count"]);
+  let [block] = await store.list({ agentId: a.id });
+  assert.equal(block.hits, 4, "every hit counted through the remembered copy");
+
+  // By hand: lifted, then blocked anew by another instance. The first instance's copy is now stale.
+  assert.equal(await store.remove(block, { clearOffences: true }), true);
+  const remade = await other(testAlert("lw-5:190601", a, ip, "190601"), Date.now());
+  assert.deepEqual(remade.outcomes.map((o) => o.outcome), ["new"]);
+  const again = await mine(testAlert("lw-6:190601", a, ip, "190601"), Date.now());
+  assert.deepEqual(again.outcomes.map((o) => o.outcome), ["count"], "the stale copy lost its compare-and-set; the hit counted on the new block");
+  [block] = await store.list({ agentId: a.id });
+  assert.equal(block.commandId, remade.commands[0].id, "the new block is intact");
+  assert.equal(block.hits, 2);
+  // A replay of an alert this instance applied: the write finds it seen, the state is read, it is republished.
+  const replay = await other(testAlert("lw-5:190601", a, ip, "190601"), Date.now());
+  assert.deepEqual(replay.outcomes.map((o) => o.outcome), ["replay"]);
+});

@@ -5,7 +5,7 @@
 // the command it made (decideHit's "replay") instead of making another.
 import type { AgentRecord } from "../../lib/agents.js";
 import type { ActiveResponseConfig } from "../../lib/arConfig.js";
-import type { BlockStore } from "../../lib/blocks.js";
+import type { BlockStore, StoredBlock } from "../../lib/blocks.js";
 import type { ActiveResponseCommand, Alert } from "../../lib/records.js";
 import { decideHit, firingResponses, hitCommandId, needsAgents, oneShotCommand, planResponses, type PlanContext, type Skip, type Target } from "./policy.js";
 
@@ -46,6 +46,13 @@ export function createResponder(deps: ResponderDeps): (alert: Alert, producedAt:
   const now = deps.now ?? Date.now;
   const { config, store } = deps;
 
+  // The block this instance last wrote, per (agent, IP): the next hit decides against it and writes at once,
+  // one Redis round trip instead of two (a flood of hits on one listed address is the responder's main work).
+  // The write's compare-and-set on the revision catches any change made elsewhere (another instance, `tld
+  // blocks rm`, a replayed alert already seen); then the state is read from Redis as before.
+  const lastWritten = new Map<string, StoredBlock>();
+  const LAST_WRITTEN_MAX = 10_000;
+
   async function hit(target: Target, alert: Alert, producedAt: number, out: Response): Promise<void> {
     if (!target.command.timeoutAllowed) {
       const command = oneShotCommand(target, alert, now(), producedAt, config.statelessDeliverySeconds);
@@ -54,27 +61,32 @@ export function createResponder(deps: ResponderDeps): (alert: Alert, producedAt:
       out.commands.push(recorded);
       return void out.outcomes.push({ target, outcome: "one_shot", commandId: recorded.id });
     }
+    const key = `${target.agentId} ${target.ip}`;
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const at = now();
-      const state = await store.read(target.agentId, target.ip, { candidateId: hitCommandId(target, alert), now: at });
+      const known = attempt === 0 ? lastWritten.get(key) : undefined;
+      const state = known && known.expiresAt > at ? { block: known, offences: 0, seen: false } : await store.read(target.agentId, target.ip, { candidateId: hitCommandId(target, alert), now: at });
       const decision = decideHit({ target, alert, state, now: at, producedAt });
       if (decision.kind === "replay") {
         out.commands.push(decision.command);
         return void out.outcomes.push({ target, outcome: "replay", commandId: decision.command.id });
       }
       if (decision.kind === "duplicate" || decision.kind === "stale") return void out.outcomes.push({ target, outcome: decision.kind });
-      const written = await store.write(decision.block, {
+      const written = await store.writeRevision(decision.block, {
         expectedRev: decision.expectedRev,
         seen: { id: decision.seenId, ttlMs: decision.seenTtlMs },
         newOffence: decision.kind === "new",
         offenderMemoryMs: config.offenderMemorySeconds * 1000,
         now: at,
       });
+      if (written === "conflict" || written === "seen") lastWritten.delete(key);
       if (written === "conflict") {
-        await backoff(attempt);
+        if (!known) await backoff(attempt); // a stale copy of ours is no contention: read again at once
         continue;
       }
       if (written === "seen") continue; // applied meanwhile by another instance: read again, it is a replay now
+      if (lastWritten.size >= LAST_WRITTEN_MAX) lastWritten.clear();
+      lastWritten.set(key, { ...decision.block, rev: written });
       if (decision.command) out.commands.push(decision.command);
       return void out.outcomes.push({ target, outcome: decision.kind, commandId: decision.command?.id });
     }
