@@ -65,7 +65,9 @@ export class Shipper {
 
   async submit(events: ShippedEvent[]): Promise<SubmitOutcome> {
     if (events.length === 0) return "sent";
-    if (this.buffer.isEmpty && !this.drainer) {
+    // An empty buffer means the drainer holds nothing in flight (it removes a batch only once it is accepted), so
+    // a direct send cannot overtake it, even while the drainer is still winding down.
+    if (this.buffer.isEmpty) {
       try {
         await this.sendSplitting(events, "direct");
         this.sent += events.length;
@@ -114,11 +116,18 @@ export class Shipper {
 
   private kickDrain(): void {
     if (this.drainer) return;
+    let ended = false;
     this.drainer = this.drain()
+      .then(() => {
+        ended = true;
+      })
       .catch((err: Error) => this.log.error({ err: err.message }, "disk buffer drainer stopped; it restarts with the next batch"))
       .finally(() => {
-      this.drainer = null;
-    });
+        this.drainer = null;
+        // A batch appended while the drainer was winding down would otherwise wait for the next one. (Not after a
+        // failure: that would spin on it.)
+        if (ended && !this.buffer.isEmpty && !this.stopping.signal.aborted) this.kickDrain();
+      });
   }
 
   private async drain(): Promise<void> {
