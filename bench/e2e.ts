@@ -10,6 +10,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Admin } from "kafkajs";
 import { TLD_BIN, type TldConfig } from "../lib/config.js";
+import { ensureDebianPackages } from "../lib/debian.js";
 import { createKafka } from "../lib/kafka.js";
 import { createLogger } from "../lib/logger.js";
 import { TOPICS } from "../lib/topics.js";
@@ -65,6 +66,7 @@ function benchList(file: string, entries: number, logSources: number): string[] 
 }
 
 export async function benchEndToEnd(config: TldConfig, log: string, lines: number, say: (line: string) => void = () => undefined): Promise<E2eFigures> {
+  await ensureDebianPackages(["kcat"], "the end-to-end benchmark (it reads the last alert's broker time with kcat)", say);
   const admin = createKafka(config, createLogger("bench-e2e", "error")).admin();
   await admin.connect();
   const listFile = path.join(path.dirname(log), "bench-list.ipset");

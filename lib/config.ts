@@ -51,9 +51,9 @@ export const configSchema = z
           .number()
           .int()
           .min(1)
-          .default(64 * 1024)
-          .describe("a fetch waits for this much data (or fetchMaxWaitMs): fewer, fuller fetches cut the broker's CPU by half under load"),
-        fetchMaxWaitMs: z.number().int().min(0).max(1000).default(50).describe("longest a fetch waits for fetchMinBytes: the latency added per hop when idle"),
+          .default(1)
+          .describe("a fetch waits for this much data (or fetchMaxWaitMs); 1: it returns as soon as a record is there, and under load it brings what came in while the last chunk was processed"),
+        fetchMaxWaitMs: z.number().int().min(0).max(1000).default(50).describe("longest a fetch waits for fetchMinBytes: with more than 1 byte, the latency added per hop at low rates"),
         sessionTimeoutMs: z
           .number()
           .int()
