@@ -165,6 +165,8 @@ test("every change is announced on tld:lists:changed; a store watching it drops 
       if (c.list === name) watched.push(c);
     });
     const first = await importText(name, "1.2.3.4\n", "ipset");
+    // The import's own notice first: a prefetch it overlaps keeps nothing (it may have read the list before it).
+    for (let i = 0; i < 100 && watched.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
     await watcher.prefetch([{ list: name, key: "5.6.7.8", kind: "address" }]);
     assert.equal(watcher.lookup(name, "5.6.7.8", "address"), undefined, "a prefetched answer is synchronous");
     await store.add(name, parseListText("5.6.7.0/24", "ipset").entries.map((e) => ({ ...e, network: parseNetwork(e.key) })), "ipset");
@@ -197,6 +199,39 @@ test("prefetch answers the engine synchronously; without it lookup still answers
     const notPrefetched = reader.lookup(name, "192.0.2.200", "address");
     assert.ok(notPrefetched instanceof Promise);
     assert.equal(await notPrefetched, "");
+  } finally {
+    await reader.close();
+  }
+});
+
+test("prefetch asks Redis only for what it holds no fresh answer for, once each; a change in flight stores nothing", async () => {
+  const name = listNamed("prefetch-fresh");
+  await importText(name, "192.0.2.0/24\n", "ipset");
+  const reader = await RedisListStore.open(config().redis.url);
+  const pipelines = () => pipelineCount;
+  let pipelineCount = 0;
+  const pipeline = reader.redis.pipeline.bind(reader.redis);
+  reader.redis.pipeline = ((...args: Parameters<typeof pipeline>) => {
+    pipelineCount++;
+    return pipeline(...args);
+  }) as typeof reader.redis.pipeline;
+  try {
+    const q = (key: string) => ({ list: name, key, kind: "address" as const });
+    await reader.prefetch([q("192.0.2.1"), q("192.0.2.1"), q("198.51.100.1")]);
+    const afterFirst = pipelines();
+    assert.ok(afterFirst >= 1, "the first prefetch went to Redis");
+    await reader.prefetch([q("198.51.100.1"), q("192.0.2.1")]);
+    assert.equal(pipelines(), afterFirst, "answered a moment ago: not asked again");
+    assert.equal(reader.lookup(name, "192.0.2.1", "address"), "");
+    await reader.prefetch([q("192.0.2.1"), q("192.0.2.2")]);
+    assert.equal(pipelines(), afterFirst + 1, "only the new address is asked, in one round trip");
+    // A change notice while a prefetch is in flight: what it read may predate the change, so it is not kept.
+    const inFlight = reader.prefetch([q("192.0.2.3")]);
+    reader.invalidate(name);
+    await inFlight;
+    const late = reader.lookup(name, "192.0.2.3", "address");
+    assert.ok(late instanceof Promise, "not answered from a read older than the change");
+    assert.equal(await late, "");
   } finally {
     await reader.close();
   }

@@ -177,6 +177,8 @@ function storableName(name: string): boolean {
 export class RedisListStore implements ListLookup {
   private readonly meta = new Map<string, MetaCacheEntry | null>();
   private answers = new Map<string, Answer>();
+  /** Counts invalidations, so a prefetch that overlapped one does not store what it read before it. */
+  private epoch = 0;
   private subscriber: Redis | null = null;
 
   /**
@@ -286,18 +288,32 @@ export class RedisListStore implements ListLookup {
    */
   async prefetch(queries: readonly ListQuery[]): Promise<void> {
     if (queries.length === 0) return;
-    const matches = await this.matchMany(queries);
+    // Only what this store has no fresh answer for, once each: a chunk repeats its sources, and the chunks before
+    // it asked for most of them (a client makes many requests). An answer younger than half the maximum age is
+    // kept, so the evaluation that follows still finds it; a list change drops every answer at once anyway.
     const now = Date.now();
+    const freshFor = this.maxAge() / 2;
+    const wanted = new Map<string, ListQuery>();
+    for (const q of queries) {
+      const key = queryKey(bareListName(q.list), q.key, q.kind);
+      if (wanted.has(key)) continue;
+      const held = this.answers.get(key);
+      if (held === undefined || now - held.at > freshFor) wanted.set(key, q);
+    }
+    if (wanted.size === 0) return;
+    const epoch = this.epoch;
+    const matches = await this.matchMany([...wanted.values()]);
+    // A change notice that came while this was in flight: what was read may be from before the change.
+    if (epoch !== this.epoch) return;
+    const at = Date.now();
     // Each answer keeps its own time: concurrent partitions' chunks prefetch while others are still being
     // evaluated, and one chunk's prefetch must never drop another's answers (it made those fall back to one
     // Redis round trip per event).
     const answers = this.answers;
-    for (let i = 0; i < queries.length; i++) {
-      const q = queries[i];
-      answers.set(queryKey(bareListName(q.list), q.key, q.kind), { match: matches[i] ?? null, at: now });
-    }
+    let i = 0;
+    for (const key of wanted.keys()) answers.set(key, { match: matches[i++] ?? null, at });
     if (answers.size > MAX_ANSWERS) {
-      for (const [key, answer] of answers) if (now - answer.at > this.maxAge()) answers.delete(key);
+      for (const [key, answer] of answers) if (at - answer.at > this.maxAge()) answers.delete(key);
       if (answers.size > MAX_ANSWERS) answers.clear();
     }
   }
@@ -311,6 +327,7 @@ export class RedisListStore implements ListLookup {
 
   /** Drops cached metadata and prefetched answers (what a change notice does). */
   invalidate(list?: string): void {
+    this.epoch++;
     if (list === undefined) this.meta.clear();
     else this.meta.delete(bareListName(list));
     this.answers.clear();

@@ -85,7 +85,10 @@ export class RedisCorrelationStore implements CorrelationStore {
 
   /** Reads every key not held yet in one pipeline (the matcher's per-chunk prefetch), so evaluation need not wait. */
   async preload(keys: Iterable<string>): Promise<void> {
-    const wanted = [...new Set(keys)].filter((key) => !this.cache.has(key) && !this.loading.has(key));
+    // Most keys are held already (a source keeps coming back): test those first, and dedupe only the rest.
+    const missing = new Set<string>();
+    for (const key of keys) if (!this.cache.has(key) && !this.loading.has(key)) missing.add(key);
+    const wanted = [...missing];
     if (wanted.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const key of wanted) pipeline.zrangebyscore(this.setKey(key), "-inf", "+inf", "WITHSCORES");
