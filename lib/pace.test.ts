@@ -63,32 +63,38 @@ function fakeReports(delayMs: () => number, now: () => number) {
   return { redis, calls };
 }
 
-test("BulkGate: one waiting batch per reading under the target; held while the pipeline is behind; 'busy' past the longest wait", async () => {
+test("BulkGate: nothing let in while the pipeline is behind; under the target, batches in arrival order at a rate that climbs; 'busy' past the longest wait", async () => {
   let delay = 500;
   const { redis, calls } = fakeReports(() => delay, Date.now);
-  const gate = new BulkGate(redis, { targetMs: 60, pollMs: 5 });
+  const gate = new BulkGate(redis, { targetMs: 60, pollMs: 5, minLinesPerSecond: 1_000 });
   const order: string[] = [];
-  const a = gate.admit(5_000).then(() => order.push("a"));
-  const b = gate.admit(5_000).then(() => order.push("b"));
+  const a = gate.admit(10, 30_000).then(() => order.push("a"));
+  const b = gate.admit(10, 30_000).then(() => order.push("b"));
   // However slow the machine: wait for a few readings, not for a time.
   for (let i = 0; i < 2_000 && calls.hgetall < 3; i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(calls.hgetall >= 3, "read again while batches wait");
   assert.deepEqual(order, [], "behind the target: nothing let in");
   assert.equal(gate.waiting, 2);
   assert.equal(gate.delayMs, 500);
-  delay = 10;
+  assert.equal(gate.linesPerSecond, 1_000, "over the target the rate stays at its floor");
+  delay = 0;
   await Promise.all([a, b]);
   assert.deepEqual(order, ["a", "b"], "in arrival order");
   assert.ok(calls.hdel.includes("decoder/gone:2"), "reports of a stage gone for a minute are removed");
-
+  // Far under the target the rate climbs reading after reading: a stream of batches gets in faster and faster.
+  const before = gate.linesPerSecond;
+  for (let i = 0; i < 20; i++) await gate.admit(50, 30_000);
+  assert.ok(gate.linesPerSecond > before, `the rate climbed under the target (${before} -> ${gate.linesPerSecond} lines/s)`);
+  const climbed = gate.linesPerSecond;
   delay = 500;
-  await assert.rejects(gate.admit(30), /pipeline busy/);
+  await assert.rejects(gate.admit(10, 30), /pipeline busy/);
   assert.equal(gate.waiting, 0);
+  assert.ok(gate.linesPerSecond < climbed, "over the target the rate comes down");
 });
 
 test("BulkGate: with Redis away nothing is paced (bulk still flows, only latency suffers)", async () => {
   const { redis } = fakeReports(() => -1, Date.now);
   const gate = new BulkGate(redis, { targetMs: 60, pollMs: 5 });
-  await gate.admit(1_000);
+  await gate.admit(100, 1_000);
   assert.equal(gate.delayMs, 0);
 });

@@ -68,6 +68,14 @@ export async function registerIngest(app: FastifyInstance, options: IngestOption
         this.set(bulkGate.delayMs / 1000);
       },
     });
+    new client.Gauge({
+      name: "tld_collector_bulk_lines_per_second",
+      help: "Rate at which bulk lines are let in, steered to hold the queue delay at collector.bulkQueueDelayMs",
+      registers: [options.metrics],
+      collect() {
+        this.set(Math.round(bulkGate.linesPerSecond));
+      },
+    });
   }
 
   app.post(
@@ -86,7 +94,7 @@ export async function registerIngest(app: FastifyInstance, options: IngestOption
       if (batch.bulk && bulkGate) {
         const holdStart = Date.now();
         try {
-          await bulkGate.admit(BULK_MAX_HOLD_MS);
+          await bulkGate.admit(batch.events.length, BULK_MAX_HOLD_MS);
           heldSeconds.inc((Date.now() - holdStart) / 1000);
         } catch {
           heldSeconds.inc((Date.now() - holdStart) / 1000);
