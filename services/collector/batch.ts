@@ -21,7 +21,15 @@ const agentSchema = z
   })
   .strict();
 
+/** The schema of a batch request under these limits (built once per limits: building it costs more than a parse). */
 export function batchSchema(limits: BatchLimits) {
+  const key = `${limits.maxLinesPerBatch}/${limits.maxLineBytes}`;
+  let schema = schemas.get(key);
+  if (!schema) schemas.set(key, (schema = buildBatchSchema(limits)));
+  return schema;
+}
+
+function buildBatchSchema(limits: BatchLimits) {
   const event = z
     .object({
       id: z.string().min(1).max(200).optional(),
@@ -40,6 +48,8 @@ export function batchSchema(limits: BatchLimits) {
     })
     .strict();
 }
+
+const schemas = new Map<string, ReturnType<typeof buildBatchSchema>>();
 
 export type BatchRequest = z.infer<ReturnType<typeof batchSchema>>;
 
