@@ -133,8 +133,8 @@ export const configSchema = z
           .number()
           .int()
           .min(0)
-          .default(60)
-          .describe("bulk batches (tld replay) are let in only while the decoder, matcher and responder queues add up to less than this wait, so live lines never queue behind a replay; 0 turns pacing off"),
+          .default(100)
+          .describe("bulk batches (tld replay) go in at a rate steered to hold the decoder, matcher and responder queues at about this wait in all, so live lines do not queue behind a replay; 0 turns pacing off"),
         agentDisconnectionSeconds: z
           .number()
           .int()
