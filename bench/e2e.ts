@@ -2,7 +2,7 @@
 // through the collector, decoder and matcher (rule 100100 looks its source up in blacklist-alienvault on every
 // web event), until the last alert is out on tld.alerts. Done means: the decoder's and the matcher's consumer
 // groups have consumed everything that was produced (lag 0) and tld.alerts has stopped growing; the end is the
-// broker timestamp of the last alert. Also the CPU seconds and peak RSS of every part over the run.
+// broker timestamp of the replay's last alert (keyed by its agent). Also the CPU seconds and peak RSS of every part over the run.
 // Figures only, nothing asserted.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -16,10 +16,15 @@ import { createLogger } from "../lib/logger.js";
 import { TOPICS } from "../lib/topics.js";
 import { cpuBetween, snapshot, stackPids, type ProcFigures } from "./proc.js";
 import { seededRandom } from "./logs.js";
+import { RedisListStore } from "../lib/lists/redis.js";
+import { parseListText } from "../lib/lists/parse.js";
+import { parseNetwork } from "../lib/ip.js";
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LIST = "blacklist-alienvault";
+/** The agent the replay names: its alerts are the run's (the use case's live agent may add some meanwhile). */
+const AGENT = "bench-e2e";
 
 export interface E2eFigures {
   e2e_lines: number;
@@ -45,23 +50,27 @@ async function lag(admin: Admin, group: string, topic: string): Promise<number> 
   return behind;
 }
 
-/** The broker timestamp of the newest record on any partition of `topic`. */
-async function newestTimestamp(config: TldConfig, topic: string): Promise<number> {
-  const { stdout } = await run("kcat", ["-C", "-b", config.kafka.brokers.join(","), "-t", topic, "-o", "-1", "-e", "-q", "-f", "%T\n"], { maxBuffer: 1 << 20 });
-  return Math.max(...stdout.split("\n").filter(Boolean).map(Number));
+/**
+ * The broker timestamp of the newest record keyed `key` among the last records of each partition of `topic`
+ * (alerts are keyed by agent: the replay's own, not a live agent's made meanwhile).
+ */
+async function newestTimestamp(config: TldConfig, topic: string, key: string): Promise<number> {
+  const { stdout } = await run("kcat", ["-C", "-b", config.kafka.brokers.join(","), "-t", topic, "-o", "-2000", "-e", "-q", "-f", "%T\t%k\n"], { maxBuffer: 64 << 20 });
+  const times = stdout.split("\n").filter((line) => line.endsWith(`\t${key}`)).map((line) => Number(line.slice(0, line.indexOf("\t"))));
+  if (times.length === 0) throw new Error(`no record keyed ${key} among the last of ${topic}`);
+  return Math.max(...times);
 }
 
 /**
- * A reputation list of `entries` random addresses plus some of the log's own sources (so 100100 fires), added
- * to blacklist-alienvault for the run and removed after.
+ * A reputation list of `entries` random addresses plus a tenth of the log's sources (so 100100 fires), written
+ * to `file`; returns its entries.
  */
 function benchList(file: string, entries: number, logSources: number): string[] {
   const random = seededRandom(99);
-  const lines: string[] = ["# bench: random addresses and a tenth of the log's sources"];
-  for (let i = 0; i < entries; i++) lines.push(`${11 + Math.floor(random() * 180)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${1 + Math.floor(random() * 254)}`);
   const listed: string[] = [];
+  for (let i = 0; i < entries; i++) listed.push(`${11 + Math.floor(random() * 180)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${1 + Math.floor(random() * 254)}`);
   for (let s = 0; s < logSources; s += 10) listed.push(`198.18.${(s >> 8) & 255}.${(s & 255) || 1}`);
-  writeFileSync(file, [...lines, ...listed].join("\n") + "\n");
+  writeFileSync(file, ["# bench: random addresses and a tenth of the log's sources", ...listed].join("\n") + "\n");
   return listed;
 }
 
@@ -72,10 +81,13 @@ export async function benchEndToEnd(config: TldConfig, log: string, lines: numbe
   const listFile = path.join(path.dirname(log), "bench-list.ipset");
   const listed = benchList(listFile, 50_000, 5_000);
   const lists = async () => JSON.parse((await run(process.execPath, [TLD_BIN, "lists", "ls", "--json"])).stdout) as { name: string; entries: number }[];
-  // Rule 100100 names blacklist-alienvault: a list already there keeps its entries and gets the bench's listed
-  // sources for the run; else the bench imports its own (random addresses + those sources) and deletes it after.
+  // Rule 100100 names blacklist-alienvault: a list already there (the use case's) keeps its entries and gets the
+  // bench's for the run, so every run looks up in a list of about the same size; else the bench imports its own
+  // and deletes it after.
   const existed = (await lists()).some((l) => l.name === LIST);
-  if (existed) await run(process.execPath, [TLD_BIN, "lists", "add", LIST, ...listed]);
+  const store = await RedisListStore.open(config.redis.url);
+  const entries = parseListText(listed.join("\n"), "ipset").entries.map((e) => ({ ...e, network: parseNetwork(e.key) }));
+  if (existed) await store.add(LIST, entries, "ipset");
   else await run(process.execPath, [TLD_BIN, "lists", "import", listFile, "--name", LIST]);
   const listEntries = (await lists()).find((l) => l.name === LIST)?.entries ?? 0;
   try {
@@ -85,7 +97,7 @@ export async function benchEndToEnd(config: TldConfig, log: string, lines: numbe
     const cpuBefore = snapshot(pids);
     const started = Date.now();
     say(`e2e: replaying ${lines.toLocaleString("en")} lines`);
-    const replay = await run(process.execPath, [TLD_BIN, "replay", log, "--agent", "bench-e2e", "--json"], { maxBuffer: 1 << 20 });
+    const replay = await run(process.execPath, [TLD_BIN, "replay", log, "--agent", AGENT, "--json"], { maxBuffer: 1 << 20 });
     const replayed = JSON.parse(replay.stdout) as { lines: number; linesPerSecond: number };
     say(`e2e: replay done (${replayed.linesPerSecond.toLocaleString("en")} lines/s); waiting for the decoder and the matcher to catch up`);
     const deadline = Date.now() + 900_000;
@@ -103,7 +115,7 @@ export async function benchEndToEnd(config: TldConfig, log: string, lines: numbe
       await sleep(200);
     }
     const perPart = cpuBetween(cpuBefore, snapshot(pids)) as Record<string, ProcFigures>;
-    const end = await newestTimestamp(config, TOPICS.alerts);
+    const end = await newestTimestamp(config, TOPICS.alerts, AGENT);
     const seconds = (end - started) / 1000;
     return {
       e2e_lines: lines,
@@ -116,8 +128,9 @@ export async function benchEndToEnd(config: TldConfig, log: string, lines: numbe
       e2e_peak_rss_mb: Object.fromEntries(Object.entries(perPart).map(([k, v]) => [k, v.peakRssMb])),
     };
   } finally {
-    if (existed) await run(process.execPath, [TLD_BIN, "lists", "remove", LIST, ...listed]).catch(() => undefined);
+    if (existed) await store.remove(LIST, entries).catch(() => undefined);
     else await run(process.execPath, [TLD_BIN, "lists", "rm", LIST]).catch(() => undefined);
+    await store.close();
     await admin.disconnect();
   }
 }
