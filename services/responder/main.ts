@@ -59,7 +59,10 @@ const ctx = await runStage<Alert>({
       }
       for (const { target, outcome, commandId } of response.outcomes) {
         outcomes.inc({ outcome });
-        ctx.log.info({ alert: alert.id, rule: alert.rule.id, agent: target.agentId, ip: target.ip, program: target.command.program, outcome, command: commandId }, `active response: ${outcome}`);
+        // A hit only counted on a block already there (or a replayed alert already applied) changes nothing on the
+        // agent: a flood from one blocked address would otherwise write a log line per alert (the counter has them).
+        const level = outcome === "count" || outcome === "duplicate" ? "debug" : "info";
+        ctx.log[level]({ alert: alert.id, rule: alert.rule.id, agent: target.agentId, ip: target.ip, program: target.command.program, outcome, command: commandId }, `active response: ${outcome}`);
       }
       for (const c of response.commands) commands.inc({ action: c.action, program: c.program });
       return commandRecords(out, response.commands);
