@@ -42,7 +42,8 @@ await retry(() => publisher.connect(), log, "Kafka");
 ctx.onShutdown("producer", () => publisher.disconnect());
 
 // Reconnects for ever; while Redis is away, agent calls get 503 + Retry-After (see auth.ts) rather than 401.
-const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+// Auto-pipelining: the command feed stores many commands at once, one write for those of a tick.
+const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, enableAutoPipelining: true });
 redis.on("error", (err: Error) => log.warn({ err: err.message }, "redis connection error"));
 if (redis.status !== "ready") {
   log.info("waiting for Redis");

@@ -16,7 +16,9 @@ import { createResponder } from "./respond.js";
 
 const config = loadConfig();
 const ar = config.activeResponse;
-const redis = new Redis(config.redis.url);
+// Up to HANDLER_CONCURRENCY hits wait on Redis at once: auto-pipelining sends the commands issued in one tick in one
+// write instead of a write (a system call) each, which was a fifth of the responder's CPU under a flood of hits.
+const redis = new Redis(config.redis.url, { enableAutoPipelining: true });
 redis.on("error", () => undefined); // reported through the failing commands, which retry the chunk
 
 /** The registry, re-read at most every few seconds: location "all" should not cost a Redis scan per alert. */
