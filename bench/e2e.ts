@@ -11,7 +11,7 @@ import path from "node:path";
 import type { Admin } from "kafkajs";
 import { TLD_BIN, type TldConfig } from "../lib/config.js";
 import { ensureDebianPackages } from "../lib/debian.js";
-import { createKafka } from "../lib/kafka.js";
+import { consumerGroupId, createKafka } from "../lib/kafka.js";
 import { createLogger } from "../lib/logger.js";
 import { TOPICS } from "../lib/topics.js";
 import { cpuBetween, snapshot, stackPids, type ProcFigures } from "./proc.js";
@@ -91,7 +91,7 @@ export async function benchEndToEnd(config: TldConfig, log: string, lines: numbe
   else await run(process.execPath, [TLD_BIN, "lists", "import", listFile, "--name", LIST]);
   const listEntries = (await lists()).find((l) => l.name === LIST)?.entries ?? 0;
   try {
-    const groups = { decoder: `${config.kafka.consumerGroupPrefix}.decoder`, matcher: `${config.kafka.consumerGroupPrefix}.matcher` };
+    const groups = { decoder: consumerGroupId(config, "decoder"), matcher: consumerGroupId(config, "matcher") };
     const alertsBefore = await topicEnd(admin, TOPICS.alerts);
     const pids = await stackPids();
     const cpuBefore = snapshot(pids);

@@ -126,9 +126,14 @@ export class Publisher {
  */
 export type FetchMode = "batch" | "immediate";
 
+/** The Kafka group id of a stage's consumer group `group` (what createConsumer joins). */
+export function consumerGroupId(config: TldConfig, group: string): string {
+  return `${config.kafka.consumerGroupPrefix}.${group}`;
+}
+
 export function createConsumer(kafka: Kafka, config: TldConfig, group: string, fetch: FetchMode = "batch"): Consumer {
   return kafka.consumer({
-    groupId: `${config.kafka.consumerGroupPrefix}.${group}`,
+    groupId: consumerGroupId(config, group),
     allowAutoTopicCreation: false,
     // minBytes 1 (the default): a fetch returns as soon as anything is there, so a live line waits for no timer at
     // any hop (idle line -> block p50 84 -> 23 ms); under load each fetch brings what arrived while the previous

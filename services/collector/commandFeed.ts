@@ -6,7 +6,7 @@
 // committed after the store has the command, so a crash replays it, and agents apply each id once.
 import { hostname } from "node:os";
 import { consumeAtLeastOnce, TransientError } from "../../lib/consume.js";
-import { createConsumer, runLastingConsumer, type Publisher } from "../../lib/kafka.js";
+import { consumerGroupId, createConsumer, runLastingConsumer, type Publisher } from "../../lib/kafka.js";
 import type { ActiveResponseCommand, DeadLetter } from "../../lib/records.js";
 import type { TopicSerde } from "../../lib/serde.js";
 import type { ServiceContext } from "../../lib/service.js";
@@ -29,6 +29,34 @@ export function commandFeedGroup(host: string, port: number): string {
   return `collector-commands.${host.replace(/[^A-Za-z0-9._-]/g, "_")}-${port}`;
 }
 
+/** How long readiness waits for a new instance's feed to read the commands already in the topic. */
+const CATCH_UP_MAX_MS = 30_000;
+
+/**
+ * Resolves once the group (its Kafka group id) has committed, on every partition, the end the topic had when this was called (an
+ * empty partition needs nothing), or after `maxMs` (resolving false). A new instance reads every unexpired
+ * command first (its group is new): until then a fresh command waits behind that backlog, so the instance is
+ * not ready before (an agent that connects meanwhile would get its blocks late: ~1 s for ~10 s in the use case).
+ */
+export async function feedCaughtUp(kafka: Kafka, group: string, topic: string, maxMs = CATCH_UP_MAX_MS, pollMs = 200): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = (await admin.fetchTopicOffsets(topic)).filter((p) => Number(p.high) > Number(p.low));
+    const deadline = Date.now() + maxMs;
+    for (;;) {
+      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      if (ends.every((p) => (at.get(p.partition) ?? -1) >= Number(p.high))) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Starts the feed; resolves once it has read what the topic held at start (see feedCaughtUp), or gave up waiting. */
 export async function startCommandFeed(options: CommandFeedOptions): Promise<void> {
   const { ctx, store, hub } = options;
   const group = commandFeedGroup(hostname(), ctx.config.collector.port);
@@ -66,4 +94,11 @@ export async function startCommandFeed(options: CommandFeedOptions): Promise<voi
     },
   );
   ctx.onShutdown("command feed", () => consumer.disconnect());
+  const started = Date.now();
+  const caughtUp = await feedCaughtUp(options.kafka, consumerGroupId(ctx.config, group), options.commands.topic).catch((err: unknown) => {
+    ctx.log.warn({ err }, "could not tell whether the command feed has caught up; ready anyway");
+    return true;
+  });
+  if (caughtUp) ctx.log.info({ group, ms: Date.now() - started }, "command feed has read the commands already in the topic");
+  else ctx.log.warn({ group, waitedMs: Date.now() - started }, "command feed still reading the commands already in the topic; ready anyway (fresh commands wait behind them until it is done)");
 }

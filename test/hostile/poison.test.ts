@@ -13,7 +13,7 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import type { Admin, Kafka, Producer } from "kafkajs";
 import { loadConfig, PACKAGE_ROOT } from "../../lib/config.js";
-import { createKafka } from "../../lib/kafka.js";
+import { consumerGroupId, createKafka } from "../../lib/kafka.js";
 import { createLogger } from "../../lib/logger.js";
 import type { ActiveResponseCommand, Alert, DeadLetter, DecodedEvent, RawEvent } from "../../lib/records.js";
 import { avroType } from "../../lib/schemas.js";
@@ -29,7 +29,7 @@ const config = loadConfig();
 const tag = `poison-${process.pid}-${Date.now()}`;
 const startedAt = Date.now() - 5_000;
 const registry = createRegistryClient(config.registry.url);
-const group = (name: string) => `${config.kafka.consumerGroupPrefix}.${name}`;
+const group = (name: string) => consumerGroupId(config, name);
 
 let kafka: Kafka;
 let producer: Producer;
