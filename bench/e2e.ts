@@ -14,7 +14,7 @@ import { ensureDebianPackages } from "../lib/debian.js";
 import { consumerGroupId, createKafka } from "../lib/kafka.js";
 import { createLogger } from "../lib/logger.js";
 import { TOPICS } from "../lib/topics.js";
-import { cpuBetween, snapshot, stackPids, type ProcFigures } from "./proc.js";
+import { busyPercent, cpuBetween, machineCpu, snapshot, stackPids, type ProcFigures } from "./proc.js";
 import { seededRandom } from "./logs.js";
 import { RedisListStore } from "../lib/lists/redis.js";
 import { parseListText } from "../lib/lists/parse.js";
@@ -35,6 +35,8 @@ export interface E2eFigures {
   e2e_list_entries: number;
   e2e_cpu_seconds: Record<string, number>;
   e2e_peak_rss_mb: Record<string, number>;
+  /** How busy the whole machine was (all cores, every process: Redis and PostgreSQL too) from the replay's start to the pipeline found idle. */
+  e2e_machine_busy_percent: number;
 }
 
 async function topicEnd(admin: Admin, topic: string): Promise<number> {
@@ -95,6 +97,7 @@ export async function benchEndToEnd(config: TldConfig, log: string, lines: numbe
     const alertsBefore = await topicEnd(admin, TOPICS.alerts);
     const pids = await stackPids();
     const cpuBefore = snapshot(pids);
+    const machineBefore = machineCpu();
     const started = Date.now();
     say(`e2e: replaying ${lines.toLocaleString("en")} lines`);
     const replay = await run(process.execPath, [TLD_BIN, "replay", log, "--agent", AGENT, "--json"], { maxBuffer: 1 << 20 });
@@ -115,6 +118,7 @@ export async function benchEndToEnd(config: TldConfig, log: string, lines: numbe
       await sleep(200);
     }
     const perPart = cpuBetween(cpuBefore, snapshot(pids)) as Record<string, ProcFigures>;
+    const machineBusy = busyPercent(machineBefore, machineCpu());
     const end = await newestTimestamp(config, TOPICS.alerts, AGENT);
     const seconds = (end - started) / 1000;
     return {
@@ -126,6 +130,7 @@ export async function benchEndToEnd(config: TldConfig, log: string, lines: numbe
       e2e_list_entries: listEntries,
       e2e_cpu_seconds: Object.fromEntries(Object.entries(perPart).map(([k, v]) => [k, v.cpuSeconds])),
       e2e_peak_rss_mb: Object.fromEntries(Object.entries(perPart).map(([k, v]) => [k, v.peakRssMb])),
+      e2e_machine_busy_percent: machineBusy,
     };
   } finally {
     if (existed) await store.remove(LIST, entries).catch(() => undefined);

@@ -18,6 +18,8 @@ import { benchAlertToCommand } from "./activeResponse.js";
 import { benchAgentEnforcement } from "./agentEnforcement.js";
 import { benchPeers, ourFigure, peerRows } from "./peers.js";
 import { benchUseCaseUnderLoad } from "./usecase.js";
+import { benchKafkaFloor } from "./kafkaFloor.js";
+import { ceilingWithout, designCeiling } from "./ceiling.js";
 import { benchWazuhEngines } from "../services/matcher/rules/rules.bench.js";
 
 const lines = Number(process.env.TLD_BENCH_LINES ?? 300_000);
@@ -98,6 +100,7 @@ try {
   if (usecase.e2e_events_per_s) {
     rows.push(["end to end: tld replay → last alert out", `${usecase.e2e_events_per_s.toLocaleString("en")} events/s`, `${(usecase.e2e_lines ?? 0).toLocaleString("en")} lines in ${usecase.e2e_seconds} s, ${(usecase.e2e_alerts ?? 0).toLocaleString("en")} alerts, a lookup in a ${(usecase.e2e_list_entries ?? 0).toLocaleString("en")}-entry list per event; aim ≥ 50,000/s`]);
     for (const [part, cpu] of Object.entries(usecase.e2e_cpu_seconds ?? {})) rows.push([`  ${part} over the run`, `${cpu} CPU s`, `peak RSS ${usecase.e2e_peak_rss_mb?.[part] ?? "?"} MB`]);
+    if (usecase.e2e_machine_busy_percent !== undefined) rows.push(["  whole machine busy over the run", `${usecase.e2e_machine_busy_percent} %`, `of ${cpus().length} cores, every process (Redis and PostgreSQL too)`]);
   }
   if (usecase.line_to_block_idle_ms) {
     const u = usecase.line_to_block_idle_ms;
@@ -108,6 +111,29 @@ try {
     rows.push(["use case, under the end-to-end load: line → block", `p99 ${u.p99} ms`, `${u.samples} attackers, two a second while the replay runs; p50 ${u.p50} ms; aim p99 ≤ 250 ms`]);
   }
   if (usecase.usecase_note) rows.push(["use case (namespaces)", "-", usecase.usecase_note]);
+
+  // What one event costs at least on this design, part by part, and so the most it can take here (bench/ceiling.ts).
+  const floor = await benchKafkaFloor(config, 300_000, (line) => console.error(line));
+  Object.assign(figures, floor);
+  rows.push(["kafkajs: one record produced (client CPU)", `${floor.kafka_produce_us_per_record} µs`, `bare ${floor.kafka_floor_records.toLocaleString("en")} records of 465 bytes, sends of 2,000, the stages' producer settings; broker ${floor.kafka_broker_produce_us_per_record} µs`]);
+  rows.push(["kafkajs: one record consumed (client CPU)", `${floor.kafka_consume_us_per_record} µs`, `eachBatch doing nothing, the stages' fetch settings; broker ${floor.kafka_broker_consume_us_per_record} µs`]);
+  if (usecase.e2e_lines && usecase.e2e_alerts !== undefined) {
+    const ceiling = designCeiling({
+      cores: cpus().length,
+      alertsPerLine: usecase.e2e_alerts / usecase.e2e_lines,
+      alertReaders: 2,
+      kafka: { produceUs: floor.kafka_produce_us_per_record, consumeUs: floor.kafka_consume_us_per_record, brokerProduceUs: floor.kafka_broker_produce_us_per_record, brokerConsumeUs: floor.kafka_broker_consume_us_per_record },
+      decodeUs: 1e6 / pure.linesPerSecond,
+      rulesUs: 1e6 / engines.rulesLinesPerSecond,
+      indexUs: 1e6 / dashboard.alerts_indexed_per_s,
+    });
+    figures.e2e_floor_us_per_line = ceiling.floorUsPerLine;
+    figures.e2e_floor_parts_us = ceiling.parts;
+    figures.e2e_ceiling_events_per_s = ceiling.eventsPerSecond;
+    const parts = Object.entries(ceiling.parts).map(([k, v]) => `${k.replace("_", " ")} ${v}`).join(", ");
+    rows.push(["design floor: CPU one log line costs at least", `${ceiling.floorUsPerLine} µs`, `${parts} (each at its cheapest, bench/ceiling.ts)`]);
+    rows.push(["  ceiling on this machine", `${ceiling.eventsPerSecond.toLocaleString("en")} events/s`, `${cpus().length} cores fully busy at the floor; aim 50,000/s. Lifted: one record per collector batch on the raw hop ${ceilingWithout(ceiling, cpus().length, ["raw_hop"]).toLocaleString("en")}/s; that and the alert index left for later ${ceilingWithout(ceiling, cpus().length, ["raw_hop", "alert_index"]).toLocaleString("en")}/s`]);
+  }
 
   // The peers last, on the same log: they need no stack, and ours is idle by then.
   const peers = await benchPeers(e2eLog, e2eLines);

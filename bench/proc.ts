@@ -46,3 +46,17 @@ export function snapshot(pids: Record<string, number>): Record<string, ProcFigur
   }
   return out;
 }
+
+/** The whole machine's CPU time so far, in seconds summed over its cores: busy (anything but idle and iowait) and all. */
+export function machineCpu(): { busySeconds: number; totalSeconds: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = fields[3] + fields[4];
+  return { busySeconds: (total - idle) / TICKS_PER_SECOND, totalSeconds: total / TICKS_PER_SECOND };
+}
+
+/** Percent of the machine's CPU (all cores) busy between two machineCpu() readings. */
+export function busyPercent(before: ReturnType<typeof machineCpu>, after: ReturnType<typeof machineCpu>): number {
+  const total = after.totalSeconds - before.totalSeconds;
+  return total > 0 ? Math.round(((after.busySeconds - before.busySeconds) / total) * 100) : 0;
+}
