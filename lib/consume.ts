@@ -187,14 +187,23 @@ async function handleAll<In>(
   return results;
 }
 
+/**
+ * How often a stage commits the offsets it resolved. A crash replays what was resolved since the last commit
+ * (at-least-once: the stages' effects are idempotent and replays are counted as duplicates), so this bounds
+ * the repeat work; a commit per fetch cost every partition a broker round trip per batch under load.
+ */
+export const COMMIT_INTERVAL_MS = 500;
+
 export async function consumeAtLeastOnce<In>(options: ConsumeOptions<In>): Promise<void> {
   const { consumer, publisher, log } = options;
   const chunkSize = options.chunkSize ?? 2_000;
   await consumer.subscribe({ topic: options.input.topic, fromBeginning: options.fromBeginning ?? true });
   await consumer.run({
-    // Commits only offsets we resolved, i.e. after the outputs were acknowledged: kafkajs commits them after
-    // every batch (whatever autoCommitInterval says), and commitOffsetsIfNecessary below adds none.
+    // Commits only offsets we resolved, i.e. after the outputs were acknowledged, at most every
+    // COMMIT_INTERVAL_MS (and when leaving the group): released kafkajs committed after every batch, one
+    // awaited round trip per partition per fetch; patches/kafkajs+2.2.4.patch makes it honour the interval.
     autoCommit: true,
+    autoCommitInterval: COMMIT_INTERVAL_MS,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
