@@ -3,7 +3,7 @@
 // it bounds what any stage built on kafkajs can do on this machine (bench/ceiling.ts adds it up).
 import { randomUUID } from "node:crypto";
 import type { TldConfig } from "../lib/config.js";
-import { createConsumer, createKafka, Publisher, type OutRecord } from "../lib/kafka.js";
+import { consumerGroupId, createConsumer, createKafka, Publisher, type OutRecord } from "../lib/kafka.js";
 import { createLogger } from "../lib/logger.js";
 import { procFigures, stackPids } from "./proc.js";
 
@@ -33,7 +33,8 @@ export async function benchKafkaFloor(config: TldConfig, records = 300_000, say:
   await admin.connect();
   const topic = `tld.bench.floor.${randomUUID().slice(0, 8)}`;
   const publisher = new Publisher(kafka);
-  const consumer = createConsumer(kafka, config, `bench-floor-${randomUUID().slice(0, 8)}`);
+  const group = `bench-floor-${randomUUID().slice(0, 8)}`;
+  const consumer = createConsumer(kafka, config, group);
   try {
     await admin.createTopics({ topics: [{ topic, numPartitions: config.kafka.partitions }], waitForLeaders: true });
     await publisher.connect();
@@ -102,6 +103,7 @@ export async function benchKafkaFloor(config: TldConfig, records = 300_000, say:
     await consumer.disconnect().catch(() => undefined);
     await publisher.disconnect().catch(() => undefined);
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.deleteGroups([consumerGroupId(config, group)]).catch(() => undefined);
     await admin.disconnect();
   }
 }

@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import path from "node:path";
 import type { TldConfig } from "../lib/config.js";
 import { PACKAGE_ROOT } from "../lib/config.js";
-import { createKafka } from "../lib/kafka.js";
+import { consumerGroupId, createKafka, deleteConsumerGroups } from "../lib/kafka.js";
 import { createLogger } from "../lib/logger.js";
 import { avroType } from "../lib/schemas.js";
 import type { RawEvent } from "../lib/records.js";
@@ -83,10 +83,12 @@ async function timeDecoder(config: TldConfig, limit: number) {
   const available = await topicEnd(config, TOPICS.raw);
   const target = Math.min(available, limit);
   const port = 9711;
+  const groupPrefix = `bench-${Date.now()}`;
   const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, "dist", "services", "decoder", "main.js")], {
-    env: { ...process.env, TLD_KAFKA_GROUP_PREFIX: `bench-${Date.now()}`, TLD_DECODER_PORT: String(port), TLD_LOG_LEVEL: "warn" },
+    env: { ...process.env, TLD_KAFKA_GROUP_PREFIX: groupPrefix, TLD_DECODER_PORT: String(port), TLD_LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "inherit"],
   });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
   const consumed = async () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     return Number(/^tld_stage_consumed_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
@@ -111,5 +113,8 @@ async function timeDecoder(config: TldConfig, limit: number) {
     return { consumed: n, linesPerSecond: Math.round((n - first) / seconds), ...figures };
   } finally {
     child.kill("SIGTERM");
+    // Its consumer group was for this run only: once it has left, nothing is kept of it.
+    await Promise.race([exited, sleep(10_000)]);
+    await deleteConsumerGroups(config, createLogger("bench", "error"), [consumerGroupId({ ...config, kafka: { ...config.kafka, consumerGroupPrefix: groupPrefix } }, "decoder")]);
   }
 }

@@ -5,7 +5,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import path from "node:path";
-import { AGENT_NODE_FLAGS, PACKAGE_ROOT, TLD_BIN } from "../lib/config.js";
+import { hostname } from "node:os";
+import { AGENT_NODE_FLAGS, loadConfig, PACKAGE_ROOT, TLD_BIN } from "../lib/config.js";
+import { consumerGroupId, deleteConsumerGroups } from "../lib/kafka.js";
+import { createLogger } from "../lib/logger.js";
+import { commandFeedGroup } from "../services/collector/commandFeed.js";
 import type { Lab } from "./lab.js";
 
 export interface ServiceInstance {
@@ -55,7 +59,13 @@ export async function startLabCollector(lab: Lab): Promise<ServiceInstance & { b
   const port = await freePort(lab.managerAddress);
   const baseUrl = `http://${lab.managerAddress}:${port}`;
   const instance = await startServiceInstance("collector", { TLD_COLLECTOR_HOST: lab.managerAddress, TLD_COLLECTOR_PORT: String(port) }, `${baseUrl}/readyz`);
-  return { ...instance, baseUrl };
+  const stop = async () => {
+    await instance.stop();
+    // Its command feed's consumer group is named after this run's port: every demo would leave one behind.
+    const config = loadConfig();
+    await deleteConsumerGroups(config, createLogger("tld-demo", "error"), [consumerGroupId(config, commandFeedGroup(hostname(), port))]);
+  };
+  return { ...instance, stop, baseUrl };
 }
 
 export interface RunningVictimAgent {

@@ -131,6 +131,21 @@ export function consumerGroupId(config: TldConfig, group: string): string {
   return `${config.kafka.consumerGroupPrefix}.${group}`;
 }
 
+/**
+ * Deletes consumer groups (Kafka group ids) of instances gone for good, e.g. a collector started on a port of its
+ * own for one run: nobody resumes them, and each would stay listed in Kafka. Best effort: a group that is unknown
+ * or still has members is left as it is.
+ */
+export async function deleteConsumerGroups(config: TldConfig, log: Logger, groupIds: string[]): Promise<void> {
+  const admin = createKafka(config, log, "tld-cleanup").admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups(groupIds).catch((err: unknown) => log.debug({ err, groupIds }, "consumer groups not deleted"));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export function createConsumer(kafka: Kafka, config: TldConfig, group: string, fetch: FetchMode = "batch"): Consumer {
   return kafka.consumer({
     groupId: consumerGroupId(config, group),

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import path from "node:path";
 import { hostname } from "node:os";
-import { consumerGroupId, createKafka } from "../../lib/kafka.js";
+import { consumerGroupId, deleteConsumerGroups } from "../../lib/kafka.js";
 import { createLogger } from "../../lib/logger.js";
 import { localAgentKey } from "../../lib/secrets.js";
 import { commandFeedGroup } from "../../services/collector/commandFeed.js";
@@ -52,10 +52,7 @@ before(async () => {
 after(async () => {
   await collector?.stop();
   // The instance's command feed had a consumer group of its own (named after its port): nobody will resume it.
-  const admin = createKafka(config(), createLogger("it-hostile-http", "error"), "tld-test-hostile-http").admin();
-  await admin.connect();
-  await admin.deleteGroups([consumerGroupId(config(), commandFeedGroup(hostname(), port))]).catch(() => undefined);
-  await admin.disconnect();
+  await deleteConsumerGroups(config(), createLogger("it-hostile-http", "error"), [consumerGroupId(config(), commandFeedGroup(hostname(), port))]);
 });
 
 const event = (message: string, extra: object = {}) => ({ location: "/var/log/hostile", logFormat: "apache", message, ...extra });
