@@ -53,7 +53,7 @@ export const configSchema = z
           .min(1)
           .default(1)
           .describe("a fetch waits for this much data (or fetchMaxWaitMs); 1: it returns as soon as a record is there, and under load it brings what came in while the last chunk was processed"),
-        fetchMaxWaitMs: z.number().int().min(0).max(1000).default(50).describe("longest a fetch waits for fetchMinBytes: with more than 1 byte, the latency added per hop at low rates"),
+        fetchMaxWaitMs: z.number().int().min(0).max(1000).default(500).describe("longest a fetch waits for fetchMinBytes: with fetchMinBytes 1 how often an idle consumer asks again (a record ends the wait at once); with more, the latency added per hop at low rates"),
         sessionTimeoutMs: z
           .number()
           .int()
