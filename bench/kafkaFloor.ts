@@ -41,7 +41,7 @@ export async function benchKafkaFloor(config: TldConfig, records = 300_000, say:
     // The broker's own rate while idle (the stack's heartbeats and commits), taken off its figures below.
     const idleFrom = brokerSeconds();
     const idleStart = Date.now();
-    await sleep(2_000);
+    await sleep(3_000);
     const brokerIdlePerMs = Math.max(0, brokerSeconds() - idleFrom) / (Date.now() - idleStart);
     const value = Buffer.alloc(VALUE_BYTES, "x");
 
