@@ -1,6 +1,6 @@
 // The only module that touches kafkajs (in maintenance mode): the rest of the code sees this small
 // interface, so the client can be swapped without touching a stage.
-import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Consumer, type Producer, type LogEntry } from "kafkajs";
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Consumer, type Producer, type LogEntry, type RetryOptions } from "kafkajs";
 import type { TldConfig } from "./config.js";
 import type { Logger } from "./logger.js";
 import { TOPICS } from "./topics.js";
@@ -19,14 +19,16 @@ const KAFKA_TO_PINO: Record<number, "error" | "warn" | "info" | "debug"> = {
   [KafkaLogLevel.DEBUG]: "debug",
 };
 
-export function createKafka(config: TldConfig, log: Logger, clientId = config.kafka.clientId): Kafka {
+/** Retries forever with capped backoff: a broker that goes away must stall a stage, not kill it. */
+const RETRY_FOREVER = { initialRetryTime: 200, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER };
+
+export function createKafka(config: TldConfig, log: Logger, clientId = config.kafka.clientId, retry: RetryOptions = RETRY_FOREVER): Kafka {
   const kafkaLog = log.child({ component: "kafkajs" });
   return new Kafka({
     clientId,
     brokers: config.kafka.brokers,
     logLevel: KafkaLogLevel.WARN,
-    // Retries forever with capped backoff: a broker that goes away must stall the stage, not kill it.
-    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: Number.MAX_SAFE_INTEGER },
+    retry,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
       kafkaLog[KAFKA_TO_PINO[entry.level] ?? "info"]({ namespace: entry.namespace, ...extra }, message);
@@ -133,16 +135,19 @@ export function consumerGroupId(config: TldConfig, group: string): string {
 
 /**
  * Deletes consumer groups (Kafka group ids) of instances gone for good, e.g. a collector started on a port of its
- * own for one run: nobody resumes them, and each would stay listed in Kafka. Best effort: a group that is unknown
- * or still has members is left as it is.
+ * own for one run: nobody resumes them, and each would stay listed in Kafka. Best effort, never throws: a group
+ * that is unknown or still has members is left as it is, and so is everything when the broker cannot be reached.
  */
 export async function deleteConsumerGroups(config: TldConfig, log: Logger, groupIds: string[]): Promise<void> {
-  const admin = createKafka(config, log, "tld-cleanup").admin();
-  await admin.connect();
+  // A few retries only: cleanup must not hang a demo whose broker is gone.
+  const admin = createKafka(config, log, "tld-cleanup", { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 }).admin();
   try {
-    await admin.deleteGroups(groupIds).catch((err: unknown) => log.debug({ err, groupIds }, "consumer groups not deleted"));
+    await admin.connect();
+    await admin.deleteGroups(groupIds);
+  } catch (err) {
+    log.debug({ err, groupIds }, "consumer groups not deleted");
   } finally {
-    await admin.disconnect();
+    await admin.disconnect().catch(() => undefined);
   }
 }
 
